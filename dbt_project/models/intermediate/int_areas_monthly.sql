@@ -1,0 +1,64 @@
+-- The areas published for each delivered month: every region in scope, every municipality
+-- belonging to such a region on the count date, and with scope 'all' the whole country.
+-- Codes follow Statistics Finland (KU205, MK18, SSS).
+with memberships as (
+
+    select * from {{ ref('int_municipality_regions_monthly') }}
+    where in_scope
+
+),
+
+municipality_areas as (
+
+    select
+        month,
+        count_date,
+        'KU' || municipality_code as area_code,
+        'municipality' as area_level,
+        municipality_name_fi as area_name,
+        region_code as parent_area_code
+    from memberships
+
+),
+
+region_areas as (
+
+    select distinct
+        month,
+        count_date,
+        region_code as area_code,
+        'region' as area_level,
+        region_name_fi as area_name,
+        {% if scope_includes_country() %}'SSS'{% else %}cast(null as varchar){% endif %} as parent_area_code
+    from memberships
+
+),
+
+{% if scope_includes_country() %}
+country_area as (
+
+    select distinct
+        month,
+        count_date,
+        'SSS' as area_code,
+        'country' as area_level,
+        'Koko maa' as area_name,
+        cast(null as varchar) as parent_area_code
+    from {{ ref('int_municipality_regions_monthly') }}
+
+),
+{% endif %}
+
+final as (
+
+    select * from municipality_areas
+    union all
+    select * from region_areas
+    {% if scope_includes_country() %}
+    union all
+    select * from country_area
+    {% endif %}
+
+)
+
+select month, count_date, area_code, area_level, area_name, parent_area_code from final

@@ -1,0 +1,78 @@
+"""Configuration, read once from the environment into one typed object.
+
+Twelve-factor: every variable of ARCHITECTURE.md has a working default for the
+embedded demo, except the pseudonymisation key, which person-level ingest refuses
+to run without.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# The demo key is public on purpose: it protects nothing and is only for the
+# generated sample. Real deployments set KAIRA_PSEUDONYM_KEY from a secret store.
+DEMO_PSEUDONYM_KEY = "kaira-demo-key-not-secret"
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse_dir: Path
+    reports_dir: Path
+    quarantine_dir: Path
+    pseudonym_key: str | None
+    area_scope: tuple[str, ...] | None  # None means every region ("all")
+    suppression_threshold: int
+    reject_limit: float
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.warehouse_dir / "kaira.duckdb"
+
+    @property
+    def published_path(self) -> Path:
+        return self.warehouse_dir / "published.duckdb"
+
+    @property
+    def published_parquet_dir(self) -> Path:
+        return self.warehouse_dir / "published"
+
+    @property
+    def area_scope_var(self) -> str:
+        """The scope as the dbt var `area_scope` takes it."""
+        return "all" if self.area_scope is None else ",".join(self.area_scope)
+
+
+def parse_area_scope(text: str) -> tuple[str, ...] | None:
+    text = text.strip()
+    if text.lower() == "all":
+        return None
+    codes = tuple(code.strip().upper() for code in text.split(",") if code.strip())
+    if not codes:
+        raise ValueError("KAIRA_AREA_SCOPE is empty: give region codes such as MK18, or 'all'")
+    for code in codes:
+        if not (code.startswith("MK") and code[2:].isdigit() and len(code) == 4):
+            raise ValueError(f"KAIRA_AREA_SCOPE: {code!r} is not a region code like MK18")
+    return codes
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    threshold = int(env.get("KAIRA_SUPPRESSION_THRESHOLD", "5"))
+    if threshold < 1:
+        raise ValueError("KAIRA_SUPPRESSION_THRESHOLD must be at least 1")
+    reject_limit = float(env.get("KAIRA_REJECT_LIMIT", "0.01"))
+    if not 0 <= reject_limit <= 1:
+        raise ValueError("KAIRA_REJECT_LIMIT is a share between 0 and 1")
+    return Settings(
+        landing_dir=Path(env.get("KAIRA_LANDING_DIR", "data/landing")),
+        warehouse_dir=Path(env.get("KAIRA_WAREHOUSE_DIR", "data/warehouse")),
+        reports_dir=Path(env.get("KAIRA_REPORTS_DIR", "data/reports")),
+        quarantine_dir=Path(env.get("KAIRA_QUARANTINE_DIR", "data/quarantine")),
+        pseudonym_key=env.get("KAIRA_PSEUDONYM_KEY") or None,
+        area_scope=parse_area_scope(env.get("KAIRA_AREA_SCOPE", "MK18")),
+        suppression_threshold=threshold,
+        reject_limit=reject_limit,
+    )
