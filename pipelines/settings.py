@@ -26,6 +26,7 @@ class Settings:
     area_scope: tuple[str, ...] | None  # None means every region ("all")
     suppression_threshold: int
     reject_limit: float
+    municipality_set: str  # 'real' (Kainuu and Vaala) or 'synthetic' (national sample)
 
     @property
     def warehouse_path(self) -> Path:
@@ -66,13 +67,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     reject_limit = float(env.get("KAIRA_REJECT_LIMIT", "0.01"))
     if not 0 <= reject_limit <= 1:
         raise ValueError("KAIRA_REJECT_LIMIT is a share between 0 and 1")
+    municipality_set = env.get("KAIRA_MUNICIPALITY_SET", "real")
+    if municipality_set not in ("real", "synthetic"):
+        raise ValueError("KAIRA_MUNICIPALITY_SET is 'real' or 'synthetic'")
+    # Absolute paths: dbt and Dagster's subprocesses run in other working directories.
     return Settings(
-        landing_dir=Path(env.get("KAIRA_LANDING_DIR", "data/landing")),
-        warehouse_dir=Path(env.get("KAIRA_WAREHOUSE_DIR", "data/warehouse")),
-        reports_dir=Path(env.get("KAIRA_REPORTS_DIR", "data/reports")),
-        quarantine_dir=Path(env.get("KAIRA_QUARANTINE_DIR", "data/quarantine")),
+        landing_dir=Path(env.get("KAIRA_LANDING_DIR", "data/landing")).resolve(),
+        warehouse_dir=Path(env.get("KAIRA_WAREHOUSE_DIR", "data/warehouse")).resolve(),
+        reports_dir=Path(env.get("KAIRA_REPORTS_DIR", "data/reports")).resolve(),
+        quarantine_dir=Path(env.get("KAIRA_QUARANTINE_DIR", "data/quarantine")).resolve(),
         pseudonym_key=env.get("KAIRA_PSEUDONYM_KEY") or None,
         area_scope=parse_area_scope(env.get("KAIRA_AREA_SCOPE", "MK18")),
         suppression_threshold=threshold,
         reject_limit=reject_limit,
+        municipality_set=municipality_set,
     )

@@ -3,7 +3,8 @@
 -- person can be in two municipalities in a month); euros add up.
 with payments as (
 
-    select * from {{ ref('int_kela_payments_with_share') }}
+    select * from {{ ref('fct_kela_payment_shares') }}
+    where {{ in_month_window('month') }}
 
 ),
 

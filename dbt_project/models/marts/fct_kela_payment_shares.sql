@@ -1,6 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='month',
+        on_schema_change='fail'
+    )
+}}
 -- Kela labour market subsidy (TMT) rows of each delivered month, with the municipal share
 -- recomputed by the rule of its period (seeds/municipal_share_rules.csv). The rule works
--- per payment period: the rate is found from the counter before the period.
+-- per payment period: the rate is found from the counter before the period. One row per
+-- delivered TMT row: the municipality's controller compares invoiced and recomputed here.
 with payments as (
 
     select * from {{ ref('stg_kela__tmt_payments') }}
@@ -74,7 +83,11 @@ final as (
         case
             when covered_months.payment_month is not null
                 then round(cast(coalesce(rates.municipal_rate, 0) as decimal(9, 4)) * payments.paid_eur, 2)
-        end as expected_share_eur
+        end as expected_share_eur,
+        payments.invoiced_share_eur - case
+            when covered_months.payment_month is not null
+                then round(cast(coalesce(rates.municipal_rate, 0) as decimal(9, 4)) * payments.paid_eur, 2)
+        end as share_difference_eur
     from with_counter_before as payments
     left join covered_months
         on covered_months.payment_month = payments.payment_month

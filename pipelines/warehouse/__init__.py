@@ -1,0 +1,1 @@
+"""The warehouse stage: dbt on DuckDB, wired into Dagster."""

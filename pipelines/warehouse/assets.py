@@ -1,0 +1,78 @@
+"""dbt models as Dagster assets.
+
+Two groups of dbt nodes, as Dagster's own platform splits them:
+- reference: the seeds (municipalities, holidays, share rules, targets) and the staging
+  views, which hold no data of their own: unpartitioned, built once and on change;
+- monthly marts: the incremental person-month and indicator tables, partitioned by month.
+  A range of months runs as one dbt invocation (BackfillPolicy.single_run()), its window
+  passed as vars; the intermediate models are ephemeral and compile into the marts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
+from pipelines.settings import Settings, load_settings
+from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars
+from pipelines.warehouse.project import kaira_dbt_project
+
+MONTHLY_SELECTION = "path:models/marts"
+REFERENCE_SELECTION = "resource_type:seed path:models/staging"
+
+
+class KairaDbtTranslator(DagsterDbtTranslator):
+    """Groups follow the dbt folders, so the asset graph reads as the data's path."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project=None) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "seed":
+            group = "reference"
+        else:
+            group = props.get("fqn", ["", "other"])[1] if len(props.get("fqn", [])) > 2 else "warehouse"
+        return spec.replace_attributes(group_name=group)
+
+
+def export_warehouse_dir(settings: Settings) -> None:
+    """dbt's profile reads the warehouse folder from the environment; make it absolute."""
+    os.environ["KAIRA_WAREHOUSE_DIR"] = str(settings.warehouse_dir)
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+
+
+@dbt_assets(
+    manifest=kaira_dbt_project().manifest_path,
+    project=kaira_dbt_project(),
+    select=REFERENCE_SELECTION,
+    dagster_dbt_translator=KairaDbtTranslator(),
+    pool=WAREHOUSE_WRITER_POOL,
+    name="kaira_reference_models",
+)
+def kaira_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    settings = load_settings()
+    export_warehouse_dir(settings)
+    yield from dbt.cli(dbt_build_args(dbt_vars(settings, None, None)), context=context).stream()
+
+
+@dbt_assets(
+    manifest=kaira_dbt_project().manifest_path,
+    project=kaira_dbt_project(),
+    select=MONTHLY_SELECTION,
+    dagster_dbt_translator=KairaDbtTranslator(),
+    partitions_def=MONTHLY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_WRITER_POOL,
+    name="kaira_monthly_models",
+)
+def kaira_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    settings = load_settings()
+    export_warehouse_dir(settings)
+    window = context.partition_time_window
+    variables = dbt_vars(settings, window.start, window.end)
+    context.log.info(f"dbt window {variables['month_start']} .. {variables['month_end']} (end exclusive)")
+    yield from dbt.cli(dbt_build_args(variables), context=context).stream()

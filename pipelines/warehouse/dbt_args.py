@@ -1,0 +1,48 @@
+"""Partition keys and settings to dbt command-line arguments: small pure functions."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from pipelines.settings import Settings
+
+
+def _first_of_month(value: date | datetime) -> str:
+    day = value.date() if isinstance(value, datetime) else value
+    if day.day != 1:
+        raise ValueError(f"a month window boundary must be the first day of a month, not {day}")
+    return day.isoformat()
+
+
+def month_window_vars(start: date | datetime | None, end: date | datetime | None) -> dict[str, str | None]:
+    """The `month_start` (inclusive) and `month_end` (exclusive) vars of a partition window.
+
+    Dagster's time windows end exclusively, and so does the dbt filter
+    (`month >= start and month < end`), so a month on the boundary is processed once.
+    No window (a full refresh) builds every delivered month.
+    """
+    if (start is None) != (end is None):
+        raise ValueError("give both ends of the month window, or neither")
+    if start is None:
+        return {"month_start": None, "month_end": None}
+    start_text, end_text = _first_of_month(start), _first_of_month(end)
+    if end_text <= start_text:
+        raise ValueError(f"empty month window: {start_text} .. {end_text}")
+    return {"month_start": start_text, "month_end": end_text}
+
+
+def dbt_vars(settings: Settings, start: date | datetime | None, end: date | datetime | None) -> dict:
+    return {
+        **month_window_vars(start, end),
+        "area_scope": settings.area_scope_var,
+        "municipality_set": settings.municipality_set,
+    }
+
+
+def dbt_build_args(variables: dict, *, full_refresh: bool = False) -> list[str]:
+    """`dbt build` for production: unit tests run in the test suite, not in every run."""
+    args = ["build", "--vars", json.dumps(variables, sort_keys=True), "--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args
