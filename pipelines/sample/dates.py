@@ -1,0 +1,157 @@
+"""Day and month arithmetic for the generator, on plain integers.
+
+Days are numpy `datetime64[D]` integers (days since 1970-01-01) so that the engine can
+work on millions of spells without Python date objects. Months are counted as
+`year * 12 + (month - 1)` ("month index"), which makes month ranges plain integer ranges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+
+_EPOCH = dt.date(1970, 1, 1)
+_MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> int:
+    """`YYYY-MM` -> month index; raises ValueError with the offending text."""
+    match = _MONTH_PATTERN.match(text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"not a month in the form YYYY-MM: {text!r}")
+    return int(match.group(1)) * 12 + int(match.group(2)) - 1
+
+
+def month_label(month: int) -> str:
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def date_to_day(value: dt.date) -> int:
+    return (value - _EPOCH).days
+
+
+def day_to_date(day: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=int(day))
+
+
+def month_first_day(month: int) -> int:
+    return date_to_day(dt.date(month // 12, month % 12 + 1, 1))
+
+
+def month_last_day(month: int) -> int:
+    return month_first_day(month + 1) - 1
+
+
+def month_of_days(days: np.ndarray) -> np.ndarray:
+    """Month index of each day (vectorised)."""
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    # datetime64[M] counts months since 1970-01.
+    return months + 1970 * 12
+
+
+def add_months(value: dt.date, months: int) -> dt.date:
+    """Keep the day number, clamp it to the target month's length (as METRICS.md does)."""
+    index = value.year * 12 + value.month - 1 + months
+    year, month = divmod(index, 12)
+    last = (dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month + 1, min(value.day, last))
+
+
+def add_years_to_days(days: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Anniversary `years` after each day (29 February falls to 1 March), vectorised."""
+    as_dates = days.astype("datetime64[D]")
+    month_start = as_dates.astype("datetime64[M]")
+    day_of_month = (as_dates - month_start).astype(np.int64)
+    shifted = (month_start + (np.asarray(years, dtype=np.int64) * 12)).astype("datetime64[D]")
+    next_month = (month_start + np.asarray(years, dtype=np.int64) * 12 + 1).astype("datetime64[D]")
+    target = shifted + day_of_month
+    # A 29 February without a leap year rolls on to 1 March, like a birthday does.
+    target = np.where(target >= next_month, next_month, target)
+    return target.astype(np.int64)
+
+
+def weekday_prefix(first_day: int, last_day: int) -> np.ndarray:
+    """prefix[i] = number of Mon-Fri days in [first_day, first_day + i).
+
+    Weekdays of any interval [a, b] are then prefix[b + 1 - first] - prefix[a - first].
+    Kela pays labour market subsidy for five days a week, holidays included, so
+    public holidays are deliberately not excluded here.
+    """
+    days = np.arange(first_day, last_day + 1, dtype=np.int64)
+    # 1970-01-01 was a Thursday: (day + 3) % 7 gives Monday = 0.
+    is_weekday = ((days + 3) % 7) < 5
+    prefix = np.zeros(days.size + 1, dtype=np.int64)
+    np.cumsum(is_weekday, out=prefix[1:])
+    return prefix
+
+
+def easter_sunday(year: int) -> dt.date:
+    """Gregorian Easter (the anonymous algorithm)."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month, day = divmod(h + ell - 7 * m + 114, 31)
+    return dt.date(year, month, day + 1)
+
+
+def finnish_holidays(year: int) -> set[dt.date]:
+    """Finnish public holidays and the customary days off (Midsummer Eve, Christmas Eve).
+
+    Only an approximation for the calibration aid; the warehouse uses its own reference data.
+    """
+    easter = easter_sunday(year)
+    midsummer_eve = next(
+        dt.date(year, 6, day) for day in range(19, 26) if dt.date(year, 6, day).weekday() == 4
+    )
+    return {
+        dt.date(year, 1, 1),
+        dt.date(year, 1, 6),
+        easter - dt.timedelta(days=2),
+        easter + dt.timedelta(days=1),
+        dt.date(year, 5, 1),
+        easter + dt.timedelta(days=39),
+        midsummer_eve,
+        dt.date(year, 12, 6),
+        dt.date(year, 12, 24),
+        dt.date(year, 12, 25),
+        dt.date(year, 12, 26),
+    }
+
+
+def count_date(month: int) -> dt.date:
+    """Last working day of the month (Mon-Fri and not a Finnish public holiday)."""
+    day = day_to_date(month_last_day(month))
+    holidays = finnish_holidays(day.year)
+    while day.weekday() >= 5 or day in holidays:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def add_months_to_days(days: np.ndarray, months: int) -> np.ndarray:
+    """Vectorised `add_months`: keep the day number, clamp to the target month's length."""
+    as_dates = np.asarray(days).astype("datetime64[D]")
+    month_start = as_dates.astype("datetime64[M]")
+    day_of_month = (as_dates - month_start).astype(np.int64)
+    target_month = month_start + months
+    target_length = ((target_month + 1).astype("datetime64[D]") - target_month.astype("datetime64[D]")).astype(np.int64)
+    return (target_month.astype("datetime64[D]") + np.minimum(day_of_month, target_length - 1)).astype(np.int64)
+
+
+def age_in_years(birth_day: np.ndarray, on_day: int) -> np.ndarray:
+    """Completed years on `on_day`: year difference, less one before the birthday (METRICS.md)."""
+    birth = np.asarray(birth_day).astype("datetime64[D]")
+    birth_year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
+    birth_month_start = birth.astype("datetime64[M]")
+    birth_month = birth_month_start.astype(np.int64) % 12 + 1
+    birth_dom = (birth - birth_month_start).astype(np.int64) + 1
+    on = day_to_date(on_day)
+    before_birthday = (on.month < birth_month) | ((on.month == birth_month) & (on.day < birth_dom))
+    return on.year - birth_year - before_birthday.astype(np.int64)
