@@ -1,0 +1,432 @@
+"""Row-level helper columns for the relations Great Expectations has no built-in for.
+
+GX 1.x validates one column (or a pair) at a time; the relations of METRICS.md between
+rows (total = male + female, region = sum of its municipalities, a Kela counter against
+the person's previous row) are computed here, in plain pandas, as boolean columns that
+the suites then check with built-in expectations (`expect_column_values_to_be_in_set`
+with `[true]`). Each function is pure: it returns a new frame and never modifies its
+input. A helper column is True where the relation holds *or does not apply*, never
+NULL, because GX's set expectations skip NULLs.
+
+One function per suite (see `PREPARE_BY_SUITE`); a suite that needs none is absent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+# --- Indicators (METRICS.md; dbt_project/macros/indicators.sql holds the same lists) ---
+
+JOBSEEKER_INDICATORS: tuple[str, ...] = (
+    "unemployed",
+    "long_term_unemployed",
+    "equivalent_long_term_unemployed",
+    "returned_from_services",
+    "service_to_service",
+    "structural_unemployed",
+    "youth_unemployed",
+    "laid_off",
+    "in_services",
+    "structural_inflow",
+)
+KELA_COUNT_INDICATORS: tuple[str, ...] = (
+    "tmt_recipients",
+    "tmt_recipients_300_499",
+    "tmt_recipients_500_999",
+    "tmt_recipients_1000_plus",
+    "tmt_recipients_over_500",
+)
+EURO_INDICATORS: tuple[str, ...] = (
+    "tmt_paid_eur",
+    "tmt_municipal_share_eur",
+    "tmt_municipal_share_expected_eur",
+    "tmt_municipal_share_diff_eur",
+)
+# Internal: the persons behind a cell's euros, for disclosure control; never published.
+INTERNAL_INDICATORS: tuple[str, ...] = ("tmt_persons_any_row",)
+PUBLISHED_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + KELA_COUNT_INDICATORS + EURO_INDICATORS
+WAREHOUSE_INDICATORS: tuple[str, ...] = PUBLISHED_INDICATORS + INTERNAL_INDICATORS
+
+STRUCTURAL_WHOLE = "structural_unemployed"
+STRUCTURAL_GROUPS: tuple[str, ...] = (
+    "long_term_unemployed",
+    "equivalent_long_term_unemployed",
+    "returned_from_services",
+    "service_to_service",
+)
+# Region = sum of its municipalities holds for the jobseeker counts and the euros; Kela's
+# recipients are distinct persons per area (one person can be billed by two municipalities).
+REGION_ADDITIVE_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + EURO_INDICATORS
+
+# Statuses that mean "no figure": the value is NULL exactly there.
+UNAVAILABLE_STATUSES = frozenset({"no_rule", "not_available"})
+SUPPRESSED_STATUS = "suppressed"
+
+# Counts are whole numbers stored as DOUBLE: compare exactly (up to float noise). Euro
+# sums are exact decimals cast to DOUBLE per area, so their sums may differ in the last bits.
+COUNT_TOLERANCE = 1e-6
+EURO_TOLERANCE = 0.005
+# Invoiced and recomputed municipal shares agree when within one cent (METRICS.md).
+SHARE_TOLERANCE_EUR = 0.01
+
+# A Finnish identity code anywhere in a text (DDMMYY, century sign, ZZZ, check character).
+IDENTITY_CODE_PATTERN = re.compile(r"\d{6}[-+A-FYXWVU]\d{3}[0-9A-Y]")
+
+
+def is_count_indicator(indicator: pd.Series) -> pd.Series:
+    """Person counts: every indicator whose code does not end in `_eur`."""
+    return ~indicator.astype("string").str.endswith("_eur").fillna(False).astype(bool)
+
+
+def _as_bool(values: pd.Series) -> pd.Series:
+    """Booleans with NULL as False, as plain numpy bool (GX's set checks skip NULLs)."""
+    return values.astype("boolean").fillna(False).astype(bool)
+
+
+def _as_datetime(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values)
+
+
+def _month_start(values: pd.Series) -> pd.Series:
+    return _as_datetime(values).dt.to_period("M").dt.to_timestamp()
+
+
+# --- Additive relations ------------------------------------------------------------------
+
+
+def _relation_holds(
+    frame: pd.DataFrame,
+    key: Sequence[str],
+    whole_mask: pd.Series,
+    part_mask: pd.Series,
+    tolerance: pd.Series | float,
+    key_override: dict[str, pd.Series] | None = None,
+) -> pd.Series:
+    """Per row: does the additive relation of the row's instance hold?
+
+    An instance is one value of `key`; its whole is the row selected by `whole_mask`,
+    its parts the rows selected by `part_mask` (`key_override` renames a key column for
+    the parts, e.g. a municipality's `parent_area_code` plays the region's `area_code`).
+    The relation holds where the whole is NULL and every part is NULL (nothing computed),
+    or where whole and parts are all present and the whole equals the sum of the parts
+    within `tolerance`. Instances without a whole do not apply. Rows outside any
+    instance are True.
+    """
+    if frame.empty:
+        return pd.Series(np.ones(0, dtype=bool), index=frame.index)
+    key = list(key)
+    key_override = key_override or {}
+    tol = tolerance if isinstance(tolerance, pd.Series) else pd.Series(tolerance, index=frame.index)
+    whole_mask = whole_mask.fillna(False).astype(bool)
+    part_mask = part_mask.fillna(False).astype(bool)
+
+    def keyed(mask: pd.Series, override: bool) -> pd.DataFrame:
+        rows = mask.to_numpy()
+        cols = {}
+        for column in key:
+            source = key_override[column] if override and column in key_override else frame[column]
+            cols[column] = source.to_numpy()[rows]
+        out = pd.DataFrame(cols)
+        out["_value"] = frame["value"].astype("float64").to_numpy()[rows]
+        out["_tol"] = tol.astype("float64").to_numpy()[rows]
+        out["_null"] = np.isnan(out["_value"].to_numpy()).astype(int)
+        out["_row"] = np.flatnonzero(rows)
+        return out
+
+    wholes = keyed(whole_mask, override=False)
+    parts = keyed(part_mask, override=True)
+    whole_stats = wholes.groupby(key, dropna=False, sort=False).agg(
+        whole=("_value", "first"), whole_rows=("_value", "size"), tol=("_tol", "max")
+    )
+    part_stats = parts.groupby(key, dropna=False, sort=False).agg(
+        parts_sum=("_value", "sum"),
+        parts_rows=("_value", "size"),
+        parts_null=("_null", "sum"),
+    )
+    stats = whole_stats.join(part_stats, how="left")
+    stats["parts_sum"] = stats["parts_sum"].fillna(0.0)
+    stats["parts_rows"] = stats["parts_rows"].fillna(0).astype(int)
+    stats["parts_null"] = stats["parts_null"].fillna(0).astype(int)
+    whole_null = stats["whole"].isna()
+    all_parts_null = stats["parts_null"] == stats["parts_rows"]
+    sums_agree = (stats["whole"] - stats["parts_sum"]).abs() <= stats["tol"]
+    stats["holds"] = np.where(
+        whole_null,
+        all_parts_null,
+        (stats["parts_null"] == 0) & sums_agree.fillna(False) & (stats["whole_rows"] == 1),
+    )
+
+    result = np.ones(len(frame), dtype=bool)
+    for rows in (wholes, parts):
+        if rows.empty:
+            continue
+        looked_up = rows[key].merge(
+            stats[["holds"]].reset_index(), on=key, how="left", sort=False
+        )["holds"]
+        # Parts without a whole: the relation does not apply to them.
+        values = looked_up.astype("boolean").fillna(True).astype(bool).to_numpy()
+        result[rows["_row"].to_numpy()] &= values
+    return pd.Series(result, index=frame.index)
+
+
+def _tolerance_by_indicator(indicator: pd.Series) -> pd.Series:
+    return pd.Series(
+        np.where(is_count_indicator(indicator), COUNT_TOLERANCE, EURO_TOLERANCE), index=indicator.index
+    )
+
+
+def total_equals_male_plus_female(frame: pd.DataFrame) -> pd.Series:
+    sex = frame["sex"].astype("string")
+    return _relation_holds(
+        frame,
+        key=["month", "area_code", "indicator"],
+        whole_mask=(sex == "total").fillna(False),
+        part_mask=sex.isin(["male", "female"]).fillna(False),
+        tolerance=_tolerance_by_indicator(frame["indicator"]),
+    )
+
+
+def region_equals_sum_of_municipalities(frame: pd.DataFrame) -> pd.Series:
+    additive = frame["indicator"].isin(REGION_ADDITIVE_INDICATORS).fillna(False)
+    level = frame["area_level"].astype("string")
+    return _relation_holds(
+        frame,
+        key=["month", "area_code", "sex", "indicator"],
+        whole_mask=additive & (level == "region").fillna(False),
+        part_mask=additive & (level == "municipality").fillna(False),
+        tolerance=_tolerance_by_indicator(frame["indicator"]),
+        key_override={"area_code": frame["parent_area_code"]},
+    )
+
+
+def structural_equals_sum_of_groups(frame: pd.DataFrame) -> pd.Series:
+    return _relation_holds(
+        frame,
+        key=["month", "area_code", "sex"],
+        whole_mask=(frame["indicator"] == STRUCTURAL_WHOLE).fillna(False),
+        part_mask=frame["indicator"].isin(STRUCTURAL_GROUPS).fillna(False),
+        tolerance=COUNT_TOLERANCE,
+    )
+
+
+# --- One prepare function per suite ------------------------------------------------------
+
+
+def prepare_spells_frame(spells: pd.DataFrame) -> pd.DataFrame:
+    """stg_register__jobseeker_spells: a spell's end is not before its start; a service
+    is given exactly for the spells in a service (`status = PALVELU`)."""
+    out = spells.copy()
+    start = _as_datetime(out["spell_start"])
+    end = _as_datetime(out["spell_end"])
+    out["spell_end_not_before_start"] = (start.isna() | end.isna() | (end >= start)).astype(bool)
+    in_service = (out["status"].astype("string") == "PALVELU").fillna(False)
+    service = out["service"].astype("string").str.strip()
+    has_service = service.notna() & (service != "").fillna(False)
+    out["service_present_iff_in_service"] = (in_service == has_service).astype(bool)
+    return out
+
+
+def prepare_person_month_frame(persons: pd.DataFrame) -> pd.DataFrame:
+    """fct_person_month_status: the four structural groups are disjoint, structural is
+    their OR, each group has the state it needs, and the run starts by the count date."""
+    out = persons.copy()
+    groups = pd.DataFrame({name: _as_bool(out[f"is_{name}"]) for name in STRUCTURAL_GROUPS})
+    members = groups.sum(axis=1)
+    out["structural_groups_disjoint"] = (members <= 1).astype(bool)
+    out["structural_equals_any_group"] = (_as_bool(out["is_structural_unemployed"]) == (members >= 1)).astype(bool)
+    unemployed = _as_bool(out["is_unemployed"])
+    in_services = _as_bool(out["is_in_services"])
+    needs_unemployed = groups[["long_term_unemployed", "equivalent_long_term_unemployed", "returned_from_services"]].any(axis=1)
+    out["structural_groups_match_state"] = (
+        (~needs_unemployed | unemployed) & (~groups["service_to_service"] | in_services)
+    ).astype(bool)
+    run_start = _as_datetime(out["run_start"])
+    count_date = _as_datetime(out["count_date"])
+    out["run_start_not_after_count_date"] = (run_start.isna() | count_date.isna() | (run_start <= count_date)).astype(bool)
+    return out
+
+
+def prepare_indicators_frame(indicators: pd.DataFrame) -> pd.DataFrame:
+    """fct_indicators_monthly: non-negative counts, the additive relations, NULL values
+    exactly where unavailable, and statuses consistent with the look-back flag."""
+    out = indicators.copy()
+    value = out["value"].astype("float64")
+    counts = is_count_indicator(out["indicator"])
+    out["count_not_negative"] = (~counts | value.isna() | (value >= 0)).astype(bool)
+    out["total_equals_male_plus_female"] = total_equals_male_plus_female(out)
+    out["region_equals_sum_of_municipalities"] = region_equals_sum_of_municipalities(out)
+    out["structural_equals_sum_of_groups"] = structural_equals_sum_of_groups(out)
+
+    status = out["status"].astype("string")
+    unavailable = status.isin(UNAVAILABLE_STATUSES).fillna(False)
+    out["value_null_iff_unavailable"] = (value.isna() == unavailable).astype(bool)
+
+    # The look-back concerns the jobseeker indicators; structural_inflow also depends on
+    # the previous month, so it may be incomplete in a complete month. Kela: never.
+    lookback = out["lookback_complete"].astype("boolean")
+    indicator = out["indicator"].astype("string")
+    jobseeker = indicator.isin(JOBSEEKER_INDICATORS).fillna(False) & (indicator != "structural_inflow").fillna(False)
+    kela = indicator.str.startswith("tmt_").fillna(False)
+    incomplete = (status == "incomplete").fillna(False)
+    ok_when_short = status.isin(["incomplete", "not_available"]).fillna(False)
+    consistent = pd.Series(True, index=out.index)
+    consistent &= ~(jobseeker & (lookback == False).fillna(False) & ~ok_when_short)  # noqa: E712
+    consistent &= ~(jobseeker & (lookback == True).fillna(False) & incomplete)  # noqa: E712
+    consistent &= ~(jobseeker & lookback.isna())
+    consistent &= ~(kela & incomplete)
+    out["status_consistent_with_lookback"] = consistent.astype(bool)
+    return out
+
+
+def prepare_kela_shares_frame(shares: pd.DataFrame) -> pd.DataFrame:
+    """fct_kela_payment_shares: where a rule covers the month, Kela's invoiced share and
+    the recomputed one agree within a cent (a finding for the controller, not an error)."""
+    out = shares.copy()
+    has_rule = _as_bool(out["has_rule"])
+    invoiced = pd.to_numeric(out["invoiced_share_eur"], errors="coerce").astype("float64")
+    expected = pd.to_numeric(out["expected_share_eur"], errors="coerce").astype("float64")
+    # Both are whole cents: allow float noise on top of the one-cent tolerance.
+    agrees = ((invoiced - expected).abs() <= SHARE_TOLERANCE_EUR + 1e-9).fillna(False)
+    out["share_agrees_within_cent"] = (~has_rule | agrees).astype(bool)
+    return out
+
+
+def prepare_counter_steps(
+    payments: pd.DataFrame, months: Iterable[object] | None = None
+) -> pd.DataFrame:
+    """One row per TMT payment row with the person's previous row and the step between.
+
+    Input: Kela payment rows with `person_id`, a month column (`month` or
+    `delivery_month`), `paid_days`, `cumulative_days`, optionally `benefit` (only TMT
+    rows are kept: the counter is the labour market subsidy's) and `source_line`.
+
+    A person's rows are ordered by month, then counter, then paid days descending (a
+    correction without days that repeats the counter comes after the row that reached
+    it). Each row's previous row is the person's row before it: an earlier row of the
+    same month (a second period in the month) or the person's last row in an earlier
+    month. Then:
+
+    * `counter_not_decreasing`: the counter is not below the previous row's. Always
+      checked (a decrease is broken data whatever lies between);
+    * `counter_step_ok`: the counter equals the previous row's plus this row's paid days.
+      Checked only where every month from the previous row's month to this one was
+      delivered (is in the frame): across an undelivered month the days paid in it are
+      unknown. A person absent in a delivered month had no days paid, so the step spans
+      it.
+
+    Rows without a previous row pass both. `months`, if given, keeps only the rows of
+    those months in the result (earlier months still serve as the previous rows). The
+    result holds no person identifier.
+    """
+    frame = payments
+    if "benefit" in frame.columns:
+        frame = frame[(frame["benefit"].astype("string") == "TMT").fillna(False)]
+    month_column = "month" if "month" in frame.columns else "delivery_month"
+    steps = pd.DataFrame(
+        {
+            "person_id": frame["person_id"].astype("string"),
+            "month": _month_start(frame[month_column]),
+            "source_line": frame["source_line"] if "source_line" in frame.columns else pd.NA,
+            "paid_days": pd.to_numeric(frame["paid_days"]).astype("Int64"),
+            "cumulative_days": pd.to_numeric(frame["cumulative_days"]).astype("Int64"),
+        }
+    )
+    steps = steps.sort_values(
+        ["person_id", "month", "cumulative_days", "paid_days"],
+        ascending=[True, True, True, False],
+        kind="mergesort",
+    ).reset_index(drop=True)
+
+    same_person = steps["person_id"].eq(steps["person_id"].shift(1)).fillna(False).astype(bool)
+    steps["previous_month"] = steps["month"].shift(1).where(same_person)
+    steps["previous_cumulative_days"] = steps["cumulative_days"].shift(1).where(same_person)
+    has_previous = same_person & steps["previous_cumulative_days"].notna()
+
+    # A step is checkable when every calendar month strictly between the previous row's
+    # month and this one was delivered (is in the frame): count the undelivered months
+    # up to each month and compare.
+    this_number = (steps["month"].dt.year * 12 + steps["month"].dt.month).to_numpy(dtype="float64")
+    prev_number = (steps["previous_month"].dt.year * 12 + steps["previous_month"].dt.month).to_numpy(dtype="float64")
+    gap_free = np.zeros(len(steps), dtype=bool)
+    if len(steps):
+        first, last = int(np.nanmin(this_number)), int(np.nanmax(this_number))
+        delivered = np.zeros(last - first + 1, dtype=bool)
+        delivered[np.unique(this_number.astype(int)) - first] = True
+        undelivered_up_to = np.cumsum(~delivered)  # index k: months first..first+k
+        known = ~np.isnan(prev_number)
+        this_index = this_number[known].astype(int) - first
+        prev_index = prev_number[known].astype(int) - first
+        # undelivered months in (prev, this): those up to this-1 minus those up to prev
+        between = undelivered_up_to[np.maximum(this_index - 1, 0)] - undelivered_up_to[prev_index]
+        gap_free[known] = np.where(this_index > prev_index, between == 0, True)
+    gap_free = pd.Series(gap_free, index=steps.index)
+    expected = steps["previous_cumulative_days"] + steps["paid_days"]
+    steps["expected_cumulative_days"] = expected.where(has_previous & gap_free)
+    not_decreasing = (steps["cumulative_days"] >= steps["previous_cumulative_days"]).fillna(True)
+    steps["counter_not_decreasing"] = (~has_previous | not_decreasing).astype(bool)
+    step_ok = (steps["cumulative_days"] == steps["expected_cumulative_days"]).fillna(True)
+    steps["counter_step_ok"] = (~(has_previous & gap_free) | step_ok).astype(bool)
+
+    if months is not None:
+        wanted = _month_start(pd.Series(list(months)))
+        steps = steps[steps["month"].isin(set(wanted))]
+    columns = [
+        "month",
+        "source_line",
+        "previous_month",
+        "previous_cumulative_days",
+        "paid_days",
+        "cumulative_days",
+        "expected_cumulative_days",
+        "counter_not_decreasing",
+        "counter_step_ok",
+    ]
+    return steps[columns].reset_index(drop=True)
+
+
+def contains_identity_code(values: pd.Series) -> pd.Series:
+    """Per value: does the text contain something shaped like a Finnish identity code?"""
+    text = values.astype("string")
+    return text.str.contains(IDENTITY_CODE_PATTERN, regex=True).fillna(False).astype(bool)
+
+
+def _text_columns(frame: pd.DataFrame) -> list[str]:
+    return [
+        column
+        for column in frame.columns
+        if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column])
+    ]
+
+
+def prepare_published_frame(published: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
+    """published indicators_monthly: no small person counts (1 .. threshold - 1), NULL
+    values exactly where suppressed or unavailable, no identity code in any text."""
+    if threshold < 1:
+        raise ValueError("the suppression threshold must be at least 1")
+    out = published.copy()
+    value = out["value"].astype("float64")
+    counts = is_count_indicator(out["indicator"])
+    small = counts & (value > 0).fillna(False) & (value < threshold).fillna(False)
+    out["count_not_small"] = (~small).astype(bool)
+    status = out["status"].astype("string")
+    no_figure = status.isin(UNAVAILABLE_STATUSES | {SUPPRESSED_STATUS}).fillna(False)
+    out["value_null_iff_suppressed_or_unavailable"] = (value.isna() == no_figure).astype(bool)
+    found = pd.Series(False, index=out.index)
+    for column in _text_columns(published):
+        found |= contains_identity_code(out[column])
+    out["no_identity_code"] = (~found).astype(bool)
+    return out
+
+
+PREPARE_BY_SUITE: dict[str, Callable[..., pd.DataFrame]] = {
+    "stg_register__jobseeker_spells": prepare_spells_frame,
+    "fct_person_month_status": prepare_person_month_frame,
+    "fct_indicators_monthly": prepare_indicators_frame,
+    "fct_kela_payment_shares": prepare_kela_shares_frame,
+    "kela_counter_steps": prepare_counter_steps,
+    "indicators_monthly": prepare_published_frame,
+}
