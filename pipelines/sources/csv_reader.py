@@ -1,0 +1,296 @@
+"""Read a landing CSV by the common rules of SOURCES.md, keeping each row's line number.
+
+What it decides about the file as a whole (and fails on, with `UnreadableFileError`):
+encoding, delimiter, header. What it leaves to the source's row validation: values.
+Rows with the wrong number of fields are returned apart (`LandingFile.malformed`) to be
+rejected like any other bad row.
+
+- Encoding: strict UTF-8 first (a BOM is allowed); otherwise the legacy single-byte
+  Windows-1252 / ISO-8859-15, which agree on every Finnish and Swedish letter. Bytes
+  0x80-0x9F are printable only in Windows-1252 (control characters in ISO-8859-15), so
+  they mean Windows-1252; without them, ISO-8859-15 is chosen only if the file holds a
+  byte that is a letter there and a symbol in Windows-1252 (€ Š š Ž ž Œ œ Ÿ), else
+  Windows-1252 (the two decode such a file identically). NUL bytes, other control
+  characters and UTF-16 mean "not a CSV text file".
+- Delimiter: `;`, or `,` when the header has commas and no semicolons and no data row
+  has more comma-separated fields than the header (an unquoted decimal comma would make
+  the file ambiguous, which fails it).
+- Line numbers are physical: the header is line 1 (or the first non-blank line), CRLF,
+  LF and CR all end a line, a quoted field spanning lines counts each line. Blank lines,
+  and lines of only delimiters and spaces (Excel's empty rows), are not rows.
+- A file without a header line, or with a header and no data rows, is unreadable (an
+  empty delivery would silently delete a month's register).
+- Values are trimmed. Extra fields that are empty at the end of a row (a trailing
+  delimiter) are dropped; a row with non-empty extra fields or too few fields is malformed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.sources.errors import UnreadableFileError
+from pipelines.sources.henkilotunnus import contains_code_like
+
+UTF8 = "utf-8"
+UTF8_BOM = "utf-8-sig"
+WINDOWS_1252 = "windows-1252"
+ISO_8859_15 = "iso-8859-15"
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+# Bytes that are letters (or €) in ISO-8859-15 but symbols in Windows-1252.
+_ISO_8859_15_LETTERS = re.compile(rb"[\xa4\xa6\xa8\xb4\xb8\xbc\xbd\xbe]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SAFE_HEADER_NAME = re.compile(r"[a-z0-9_ äöå.\-]{1,40}")
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """A landing CSV read as text columns, one row per data line."""
+
+    name: str  # as reported (the path relative to the landing folder)
+    sha256: str  # of the file's bytes as delivered
+    encoding: str
+    delimiter: str
+    header: tuple[str, ...]  # normalised column names in file order
+    ignored_columns: tuple[str, ...]  # header names not asked for (safe to log)
+    rows: pd.DataFrame  # `source_line` + one trimmed str column per wanted column
+    malformed: pd.DataFrame = field(  # `source_line`, `reason`: rows with a wrong field count
+        default_factory=lambda: pd.DataFrame({"source_line": pd.Series([], dtype="int64"), "reason": pd.Series([], dtype="str")})
+    )
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.rows) + len(self.malformed)
+
+
+def read_landing_csv(path: Path | str, columns: Sequence[str], *, name: str | None = None) -> LandingFile:
+    """Read `path`, requiring every name in `columns` (lower case) in its header."""
+    path = Path(path)
+    name = name or path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise UnreadableFileError(name, None, f"cannot be opened ({error.strerror or error})") from None
+    sha256 = hashlib.sha256(raw).hexdigest()
+    text, encoding = decode_bytes(raw, name)
+    return parse_text(text, columns, name=name, sha256=sha256, encoding=encoding)
+
+
+def _line_at(data: bytes | str, position: int) -> int:
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    return data.count(newline, 0, position) + 1
+
+
+def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
+    """(text, encoding name) or UnreadableFileError."""
+    if not raw.strip():
+        raise UnreadableFileError(name, 1, "the file is empty")
+    if raw.startswith(_UTF16_BOMS):
+        raise UnreadableFileError(name, 1, "the file is UTF-16 encoded; deliver UTF-8 or Windows-1252")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise UnreadableFileError(name, _line_at(raw, nul), "binary content (a NUL byte): this is not a CSV text file")
+    if raw.startswith(_UTF8_BOM):
+        try:
+            text, encoding = raw[len(_UTF8_BOM) :].decode(UTF8), UTF8_BOM
+        except UnicodeDecodeError as error:
+            line = _line_at(raw, error.start + len(_UTF8_BOM))
+            raise UnreadableFileError(
+                name, line, f"starts with a UTF-8 byte-order mark but byte 0x{raw[error.start + 3]:02X} is not valid UTF-8"
+            ) from None
+    else:
+        try:
+            text, encoding = raw.decode(UTF8), UTF8
+        except UnicodeDecodeError:
+            if _C1_BYTES.search(raw):
+                encoding = WINDOWS_1252
+            elif _ISO_8859_15_LETTERS.search(raw):
+                encoding = ISO_8859_15
+            else:
+                encoding = WINDOWS_1252
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise UnreadableFileError(
+                    name,
+                    _line_at(raw, error.start),
+                    f"unknown encoding: byte 0x{raw[error.start]:02X} is valid in neither UTF-8, "
+                    "Windows-1252 nor ISO-8859-15 text",
+                ) from None
+    control = _CONTROL.search(text)
+    if control:
+        raise UnreadableFileError(
+            name,
+            _line_at(text, control.start()),
+            f"control character U+{ord(control.group()):04X} (encoding {encoding}): this is not a CSV text file",
+        )
+    return text, encoding
+
+
+def _describe_header(names: Sequence[str]) -> str:
+    shown = [n if _SAFE_HEADER_NAME.fullmatch(n) else "<unrecognised>" for n in names[:30]]
+    more = f", … ({len(names)} in all)" if len(names) > 30 else ""
+    return ", ".join(shown) + more
+
+
+def _check_header(names: list[str], columns: Sequence[str], name: str, line: int, delimiter: str) -> None:
+    missing = [c for c in columns if c not in names]
+    if missing:
+        if any(contains_code_like(n) for n in names):
+            problem = (
+                f"missing required column(s) {', '.join(missing)}: the first line looks like a data row, "
+                "not a header (is the header line missing?)"
+            )
+        else:
+            problem = (
+                f"missing required column(s) {', '.join(missing)}; the header (split at '{delimiter}') has "
+                f"{len(names)} column(s): {_describe_header(names)}"
+            )
+        raise UnreadableFileError(name, line, problem)
+    duplicated = sorted({c for c in columns if names.count(c) > 1})
+    if duplicated:
+        raise UnreadableFileError(name, line, f"column(s) {', '.join(duplicated)} appear more than once in the header")
+
+
+def _choose_delimiter(header_line: str) -> str:
+    if ";" in header_line:
+        return ";"
+    if "," in header_line:
+        return ","
+    return ";"
+
+
+def parse_text(text: str, columns: Sequence[str], *, name: str, sha256: str = "", encoding: str = UTF8) -> LandingFile:
+    """Parse decoded text; see the module docstring for the rules."""
+    columns = [c.lower() for c in columns]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if '"' in text:
+        header_line, names, delimiter, lines, records = _records_quoted(text, name)
+    else:
+        header_line, names, delimiter, lines, records = _records_plain(text, name)
+    _check_header(names, columns, name, header_line, delimiter)
+    width = len(names)
+
+    count = np.asarray(pc.list_value_length(records).fill_null(0), dtype=np.int64)
+    blank = _blank_records(records)
+    exact = (count == width) & ~blank
+    too_many = np.flatnonzero((count > width) & ~blank)
+    if len(too_many):
+        # Extra fields are fine only if they are empty (a trailing delimiter).
+        extras_empty = np.array(
+            [all(not (f or "").strip() for f in records[int(i)].as_py()[width:]) for i in too_many], dtype=bool
+        )
+        if delimiter == "," and not extras_empty.all():
+            first = int(lines[too_many[~extras_empty][0]])
+            raise UnreadableFileError(
+                name,
+                first,
+                f"the file is not unambiguously comma-separated: this line has more fields than the header's {width} "
+                "(an unquoted decimal comma?); deliver it ';'-separated or quote such values",
+            )
+        exact[too_many[extras_empty]] = True
+    wrong = ~exact & ~blank
+    if not (exact.any() or wrong.any()):
+        raise UnreadableFileError(name, header_line, "the file has a header but no data rows")
+    malformed = pd.DataFrame(
+        {
+            "source_line": lines[wrong].astype(np.int64),
+            "reason": pd.Series(
+                [f"row has {c} fields, the header has {width}" for c in count[wrong]], dtype="str"
+            ),
+        }
+    )
+
+    kept = records.filter(pa.array(exact))
+    kept = pc.list_slice(kept, 0, width)
+    flat = pc.list_flatten(kept)
+    n = len(kept)
+    base = np.arange(n, dtype=np.int64) * width
+    data: dict[str, pd.Series] = {"source_line": pd.Series(lines[exact].astype(np.int64))}
+    for column in columns:
+        position = names.index(column)
+        values = pc.utf8_trim_whitespace(pc.take(flat, pa.array(base + position)))
+        data[column] = pd.Series(values.to_pandas(), dtype="str").fillna("")
+    rows = pd.DataFrame(data)
+
+    ignored = tuple(n if _SAFE_HEADER_NAME.fullmatch(n) else "<unrecognised>" for n in names if n and n not in columns)
+    ignored += tuple(f"<unnamed column {i + 1}>" for i, n in enumerate(names) if not n)
+    return LandingFile(
+        name=name,
+        sha256=sha256,
+        encoding=encoding,
+        delimiter=delimiter,
+        header=tuple(names),
+        ignored_columns=ignored,
+        rows=rows,
+        malformed=malformed,
+    )
+
+
+def _blank_records(records: pa.ListArray) -> np.ndarray:
+    """Records whose fields are all empty or whitespace."""
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(records))
+    filled = pc.greater(pc.utf8_length(flat), 0)
+    parents = np.asarray(pc.list_parent_indices(records))
+    nonempty = np.zeros(len(records), dtype=bool)
+    if len(parents):
+        nonempty[parents[np.asarray(filled, dtype=bool)]] = True
+    return ~nonempty
+
+
+def _records_plain(text: str, name: str):
+    """No quote characters anywhere: a line is a record, split at the delimiter."""
+    physical = text.split("\n")
+    header_index = next((i for i, line in enumerate(physical) if line.strip()), None)
+    if header_index is None:
+        raise UnreadableFileError(name, 1, "the file is empty")
+    header = physical[header_index]
+    delimiter = _choose_delimiter(header)
+    names = [h.strip().lower() for h in header.split(delimiter)]
+    body = pa.array(physical[header_index + 1 :], type=pa.large_string())
+    records = pc.split_pattern(body, delimiter)
+    lines = np.arange(header_index + 2, header_index + 2 + len(body), dtype=np.int64)
+    return header_index + 1, names, delimiter, lines, records
+
+
+def _records_quoted(text: str, name: str):
+    """Quoted fields: Python's csv module, tracking the line each record starts on."""
+    first_line = next((line for line in text.split("\n", 50) if line.strip()), None)
+    if first_line is None:
+        raise UnreadableFileError(name, 1, "the file is empty")
+    delimiter = _choose_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    starts: list[int] = []
+    fields: list[list[str]] = []
+    previous = 0
+    header: list[str] | None = None
+    header_line = 1
+    try:
+        for record in reader:
+            start, previous = previous + 1, reader.line_num
+            if header is None:
+                if any(f.strip() for f in record):
+                    header, header_line = record, start
+                continue
+            starts.append(start)
+            fields.append(record)
+    except csv.Error as error:
+        raise UnreadableFileError(name, reader.line_num, f"broken CSV quoting ({error})") from None
+    if header is None:
+        raise UnreadableFileError(name, 1, "the file is empty")
+    names = [h.strip().lower() for h in header]
+    records = pa.array(fields, type=pa.list_(pa.large_string()))
+    return header_line, names, delimiter, np.array(starts, dtype=np.int64), records

@@ -1,0 +1,175 @@
+"""Source 1, the jobseeker register's status spells: row validation (SOURCES.md §1).
+
+`validate_spells` turns the text rows of `tyonhakijat/tyonhakijat_YYYY-MM.csv` into the
+columns of `raw.jobseeker_spells` and the rejects. A row is rejected, with every reason
+that applies, when
+
+- the identity code is invalid (or gives a birth date after the delivery month);
+- jakso_id is empty, or appears on more than one row of the file (all of them go);
+- alkupvm is empty or not a date, loppupvm is not a date, or ends before alkupvm;
+- the spell does not overlap the delivery month (the file holds exactly those);
+- tila is not one of the six codes; palvelu is not one of the eight codes, or is
+  empty with tila = PALVELU, or set with another tila;
+- kuntanumero is not one to three digits (one or two digits get their leading zeros
+  back: Excel drops them, and '5' can only be '005');
+- the row is one of two or more overlapping spells of one person (all of them go),
+  among the rows that passed every check above.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.sources import values
+from pipelines.sources.checks import (
+    Problems,
+    ValidatedDelivery,
+    build_result,
+    month_end,
+    month_label,
+    month_start,
+    person_columns,
+    to_dates,
+)
+from pipelines.sources.csv_reader import LandingFile
+
+SOURCE = "jobseeker_spells"
+RELATIVE_PATH = "tyonhakijat/tyonhakijat_{month}.csv"  # month = YYYY-MM
+
+COLUMNS = ("henkilotunnus", "jakso_id", "alkupvm", "loppupvm", "tila", "palvelu", "kuntanumero")
+
+STATUSES = ("TYOTON", "LOMAUTETTU", "LYHENNETTY", "PALVELU", "TYOLLINEN", "MUU")
+SERVICE_STATUS = "PALVELU"
+SERVICES = (
+    "PALKKATUKI",
+    "TYOHARJOITTELU",
+    "TYOKOKEILU",
+    "TYOVOIMAKOULUTUS",
+    "VALMENNUS",
+    "VUOROTTELUSIJAINEN",
+    "OMAEHTOINEN_OPISKELU",
+    "KUNTOUTTAVA_TYOTOIMINTA",
+)
+
+RAW_COLUMNS = (
+    "delivery_month",
+    "source_file",
+    "source_line",
+    "person_id",
+    "birth_date",
+    "sex",
+    "spell_id",
+    "start_date",
+    "end_date",
+    "status",
+    "service",
+    "municipality_code",
+)
+
+REASON_OVERLAP = "overlapping spells of one person"
+REASON_DUPLICATE_ID = "duplicate jakso_id in this delivery"
+REASON_NOT_IN_MONTH = "spell does not overlap the delivery month"
+
+
+def validate_spells(landing: LandingFile, month: str | date, pseudonym_key: str | bytes) -> ValidatedDelivery:
+    first = month_start(month)
+    last = month_end(first)
+    rows = landing.rows
+    problems = Problems(len(rows))
+
+    persons = person_columns(rows["henkilotunnus"], pseudonym_key, problems, latest_birth=last)
+
+    spell_id = rows["jakso_id"]
+    problems.add((spell_id == "").to_numpy(), "jakso_id is missing")
+
+    start, bad_start = values.parse_dates(rows["alkupvm"])
+    end, bad_end = values.parse_dates(rows["loppupvm"])
+    problems.add((rows["alkupvm"] == "").to_numpy(), "alkupvm is missing")
+    problems.add(bad_start, "alkupvm is not a date (YYYY-MM-DD or D.M.YYYY)")
+    problems.add(bad_end, "loppupvm is not a date (YYYY-MM-DD or D.M.YYYY)")
+    start_np = start.to_numpy()
+    end_np = end.to_numpy()
+    problems.add(end_np < start_np, "loppupvm is before alkupvm")  # NaT compares False
+    outside = (start_np > np.datetime64(last, "s")) | (end_np < np.datetime64(first, "s"))
+    problems.add(outside, REASON_NOT_IN_MONTH + f" {month_label(first)}")
+
+    status = values.normalise_codes(rows["tila"])
+    problems.add((status == "").to_numpy(), "tila is missing")
+    problems.add(((status != "") & ~status.isin(STATUSES)).to_numpy(), "tila is not one of " + ", ".join(STATUSES))
+    service = values.normalise_codes(rows["palvelu"])
+    in_service = (status == SERVICE_STATUS).to_numpy()
+    has_service = (service != "").to_numpy()
+    problems.add(in_service & ~has_service, "palvelu is missing (required when tila = PALVELU)")
+    problems.add(~in_service & has_service & status.isin(STATUSES).to_numpy(), "palvelu must be empty unless tila = PALVELU")
+    problems.add(has_service & ~service.isin(SERVICES).to_numpy(), "palvelu is not one of " + ", ".join(SERVICES))
+
+    municipality, bad_municipality, padded = values.normalise_municipality_codes(rows["kuntanumero"])
+    problems.add((rows["kuntanumero"] == "").to_numpy(), "kuntanumero is missing")
+    problems.add(bad_municipality, "kuntanumero is not a three-digit municipality code")
+
+    problems.add(_duplicated_ids(spell_id), REASON_DUPLICATE_ID)
+    problems.add(_overlapping(persons["person_id"], start_np, end_np, ~problems.rejected), REASON_OVERLAP)
+
+    frame = pd.DataFrame(
+        {
+            "source_line": rows["source_line"].astype("int32"),
+            "person_id": persons["person_id"],
+            "birth_date": to_dates(persons["birth_date"]),
+            "sex": persons["sex"],
+            "spell_id": spell_id,
+            "start_date": to_dates(start),
+            "end_date": to_dates(end),
+            "status": status,
+            "service": service.mask(service == ""),
+            "municipality_code": municipality,
+        }
+    )
+    keep = ~problems.rejected
+    return build_result(
+        source=SOURCE,
+        landing=landing,
+        delivery_month=first,
+        problems=problems,
+        frame=frame,
+        columns=RAW_COLUMNS,
+        padded=int((padded & keep).sum()),
+    )
+
+
+def _duplicated_ids(spell_id: pd.Series) -> np.ndarray:
+    return (spell_id.duplicated(keep=False) & (spell_id != "")).to_numpy()
+
+
+def _overlapping(person_id: pd.Series, start: np.ndarray, end: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+    """Rows whose spell shares a day with another candidate spell of the same person.
+
+    Sorted by person and start, a spell starts a new group when it begins after every
+    earlier spell of the person has ended; every row of a group of two or more overlaps
+    at least one other row of it.
+    """
+    result = np.zeros(len(start), dtype=bool)
+    positions = np.flatnonzero(candidate)
+    if len(positions) < 2:
+        return result
+    persons = pc.dictionary_encode(pa.array(person_id.iloc[positions], type=pa.large_string()))
+    person = np.asarray(persons.indices, dtype=np.int64)
+    first_day = start[positions].astype("datetime64[D]").astype(np.int64)
+    last = end[positions].astype("datetime64[D]")
+    last_day = np.where(np.isnat(last), np.iinfo(np.int32).max, last.astype(np.int64))
+    order = np.lexsort((first_day, person))
+    person, first_day, last_day = person[order], first_day[order], last_day[order]
+    same_person = np.concatenate([[False], person[1:] == person[:-1]])
+    # running maximum of the end day within each person: offset each person above the last
+    offset = person * (2 * np.int64(np.iinfo(np.int32).max) + 2)
+    reach = np.maximum.accumulate(last_day - np.int64(np.iinfo(np.int32).min) + offset) - offset
+    reach = reach + np.int64(np.iinfo(np.int32).min)
+    new_group = ~same_person | (first_day > np.concatenate([[0], reach[:-1]]))
+    group = np.cumsum(new_group)
+    size = np.bincount(group)[group]
+    result[positions[order[size > 1]]] = True
+    return result

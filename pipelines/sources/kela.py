@@ -1,0 +1,139 @@
+"""Source 2, Kela's labour-market-subsidy payments: row validation (SOURCES.md §2).
+
+`validate_payments` turns the text rows of `kela/tmt_YYYY-MM.csv` into the columns of
+`raw.kela_payments` and the rejects. A row is rejected, with every reason that applies,
+when
+
+- the identity code is invalid (or gives a birth date after the delivery month);
+- maksukuukausi is not the file's month (written `YYYY-MM`; `M.YYYY` or a date within
+  the month, as Excel rewrites it, are read as that month);
+- kuntanumero is not one to three digits (one or two digits get their leading zeros back);
+- etuus is not TMT, PPR or APR;
+- maksetut_paivat is not a whole number 0..23, kertyneet_paivat not a whole number >= 0;
+- maksettu_eur or kuntaosuus_eur is not a decimal with at most two decimals ('.' or ','
+  as the separator, negative allowed: a recovery or refund).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from pipelines.sources import values
+from pipelines.sources.checks import (
+    Problems,
+    ValidatedDelivery,
+    build_result,
+    month_end,
+    month_label,
+    month_start,
+    person_columns,
+    to_dates,
+    to_euros,
+)
+from pipelines.sources.csv_reader import LandingFile
+
+SOURCE = "kela_payments"
+RELATIVE_PATH = "kela/tmt_{month}.csv"  # month = YYYY-MM
+
+COLUMNS = (
+    "henkilotunnus",
+    "maksukuukausi",
+    "kuntanumero",
+    "etuus",
+    "maksetut_paivat",
+    "kertyneet_paivat",
+    "maksettu_eur",
+    "kuntaosuus_eur",
+)
+
+BENEFITS = ("TMT", "PPR", "APR")
+MAX_PAID_DAYS = 23
+
+RAW_COLUMNS = (
+    "delivery_month",
+    "source_file",
+    "source_line",
+    "person_id",
+    "birth_date",
+    "sex",
+    "payment_month",
+    "municipality_code",
+    "benefit",
+    "paid_days",
+    "cumulative_days",
+    "paid_eur",
+    "municipal_share_eur",
+)
+
+
+def validate_payments(landing: LandingFile, month: str | date, pseudonym_key: str | bytes) -> ValidatedDelivery:
+    first = month_start(month)
+    rows = landing.rows
+    problems = Problems(len(rows))
+
+    persons = person_columns(rows["henkilotunnus"], pseudonym_key, problems, latest_birth=month_end(first))
+
+    payment_month, bad_month = values.parse_months(rows["maksukuukausi"])
+    problems.add((rows["maksukuukausi"] == "").to_numpy(), "maksukuukausi is missing")
+    problems.add(bad_month, "maksukuukausi is not a month (YYYY-MM)")
+    other_month = payment_month.notna().to_numpy() & (payment_month.to_numpy() != np.datetime64(first, "s"))
+    problems.add(other_month, f"maksukuukausi is not the file's month {month_label(first)}")
+
+    municipality, bad_municipality, padded = values.normalise_municipality_codes(rows["kuntanumero"])
+    problems.add((rows["kuntanumero"] == "").to_numpy(), "kuntanumero is missing")
+    problems.add(bad_municipality, "kuntanumero is not a three-digit municipality code")
+
+    benefit = values.normalise_codes(rows["etuus"])
+    problems.add((benefit == "").to_numpy(), "etuus is missing")
+    problems.add(((benefit != "") & ~benefit.isin(BENEFITS)).to_numpy(), "etuus is not one of " + ", ".join(BENEFITS))
+
+    paid_days, bad_paid_days = values.parse_integers(rows["maksetut_paivat"])
+    problems.add((rows["maksetut_paivat"] == "").to_numpy(), "maksetut_paivat is missing")
+    problems.add(
+        bad_paid_days | (paid_days > MAX_PAID_DAYS).to_numpy(dtype=bool, na_value=False),
+        f"maksetut_paivat is not a whole number 0..{MAX_PAID_DAYS}",
+    )
+    cumulative_days, bad_cumulative = values.parse_integers(rows["kertyneet_paivat"])
+    problems.add((rows["kertyneet_paivat"] == "").to_numpy(), "kertyneet_paivat is missing")
+    problems.add(bad_cumulative, "kertyneet_paivat is not a whole number >= 0")
+
+    euros = {}
+    for column in ("maksettu_eur", "kuntaosuus_eur"):
+        amount, bad_amount = values.parse_decimals(rows[column])
+        problems.add((rows[column] == "").to_numpy(), f"{column} is missing")
+        problems.add(bad_amount, f"{column} is not a euro amount (e.g. -1234.50 or 1234,5)")
+        euros[column] = amount
+
+    keep = ~problems.rejected
+    frame = pd.DataFrame(
+        {
+            "source_line": rows["source_line"].astype("int32"),
+            "person_id": persons["person_id"],
+            "birth_date": to_dates(persons["birth_date"]),
+            "sex": persons["sex"],
+            "payment_month": to_dates(payment_month),
+            "municipality_code": municipality,
+            "benefit": benefit,
+            "paid_days": paid_days.astype("Int32"),
+            "cumulative_days": cumulative_days.astype("Int32"),
+            # amounts of rejected rows may be invalid; only the kept rows are converted
+            "paid_eur": _euros_where(euros["maksettu_eur"], keep),
+            "municipal_share_eur": _euros_where(euros["kuntaosuus_eur"], keep),
+        }
+    )
+    return build_result(
+        source=SOURCE,
+        landing=landing,
+        delivery_month=first,
+        problems=problems,
+        frame=frame,
+        columns=RAW_COLUMNS,
+        padded=int((padded & keep).sum()),
+    )
+
+
+def _euros_where(amounts: pd.Series, keep: np.ndarray) -> pd.Series:
+    return to_euros(amounts.where(keep))

@@ -1,0 +1,213 @@
+"""Reading landing CSVs by the common rules of SOURCES.md: encodings, delimiters, headers,
+line endings, line numbers, and files that cannot be read as a whole.
+
+Twins of one file (tests/fixtures/ingest/, written by make_fixtures.py there) must load to
+exactly the same rows; see also test_ingest_validation.py for the typed values."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.sources import jobseeker, kela
+from pipelines.sources.csv_reader import read_landing_csv
+from pipelines.sources.errors import UnreadableFileError
+from pipelines.sources.henkilotunnus import make_identity_code
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"
+CODE = make_identity_code(date(1970, 1, 1), 901)
+COLUMNS = ("a", "b", "c")
+
+
+def read_bytes(tmp_path: Path, content: bytes, columns=COLUMNS, name="x.csv"):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return read_landing_csv(path, columns, name=name)
+
+
+def values(landing) -> list[list[str]]:
+    return landing.rows.drop(columns="source_line").values.tolist()
+
+
+# --- encodings ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "expected"),
+    [
+        ("utf-8", b"", "utf-8"),
+        ("utf-8", b"\xef\xbb\xbf", "utf-8-sig"),
+        ("cp1252", b"", "windows-1252"),
+        ("iso-8859-15", b"", "windows-1252"),  # identical bytes for ä/ö/å: reported as Windows-1252
+    ],
+)
+def test_scandinavian_letters_survive_every_encoding(tmp_path, encoding, bom, expected):
+    text = "a;b;c\n1;Hämeenlinna;Åland\n2;Mänttä-Vilppula;Pöytyä\n"
+    landing = read_bytes(tmp_path, bom + text.encode(encoding))
+    assert landing.encoding == expected
+    assert values(landing) == [["1", "Hämeenlinna", "Åland"], ["2", "Mänttä-Vilppula", "Pöytyä"]]
+    assert "Ã" not in "".join(landing.rows["b"])  # no mojibake
+
+
+def test_windows_1252_is_recognised_by_its_printable_0x80_0x9f_bytes(tmp_path):
+    landing = read_bytes(tmp_path, "a;b;c\n1;€ 5;ä\n".encode("cp1252"))  # € is 0x80 there
+    assert landing.encoding == "windows-1252"
+    assert values(landing) == [["1", "€ 5", "ä"]]
+
+
+def test_iso_8859_15_is_recognised_by_its_letters_that_are_symbols_in_windows_1252(tmp_path):
+    landing = read_bytes(tmp_path, "a;b;c\n1;€ 5;Šiljander\n".encode("iso-8859-15"))  # € 0xA4, Š 0xA6
+    assert landing.encoding == "iso-8859-15"
+    assert values(landing) == [["1", "€ 5", "Šiljander"]]
+
+
+def test_bytes_valid_in_no_supported_encoding_make_the_file_unreadable(tmp_path):
+    content = b"a;b;c\n1;2;3\n4;\x81;6\n"  # 0x81: undefined in Windows-1252, a control in ISO-8859-15
+    with pytest.raises(UnreadableFileError) as caught:
+        read_bytes(tmp_path, content)
+    assert caught.value.line == 3
+    assert "x.csv, line 3" in str(caught.value) and "0x81" in str(caught.value)
+
+
+def test_utf16_is_refused_with_a_clear_message(tmp_path):
+    with pytest.raises(UnreadableFileError, match="UTF-16"):
+        read_bytes(tmp_path, "a;b;c\n1;2;3\n".encode("utf-16"))
+
+
+def test_binary_garbage_is_not_a_csv(tmp_path):
+    garbage = bytes(range(256)) * 8
+    with pytest.raises(UnreadableFileError, match="not a CSV text file") as caught:
+        read_bytes(tmp_path, garbage, name="tmt_2024-03.csv")
+    assert str(caught.value).startswith("tmt_2024-03.csv, line ")
+
+
+def test_control_characters_in_decodable_text_make_it_unreadable(tmp_path):
+    with pytest.raises(UnreadableFileError, match="control character") as caught:
+        read_bytes(tmp_path, b"a;b;c\n1;2;3\n1;\x07;3\n")
+    assert caught.value.line == 3
+
+
+# --- delimiters, headers, lines ----------------------------------------------------
+
+
+def test_comma_separated_file_is_accepted_when_unambiguous(tmp_path):
+    landing = read_bytes(tmp_path, b'a,b,c\n1,"2,50",x\n')
+    assert landing.delimiter == ","
+    assert values(landing) == [["1", "2,50", "x"]]
+
+
+def test_comma_separated_file_with_unquoted_decimal_commas_is_ambiguous(tmp_path):
+    with pytest.raises(UnreadableFileError, match="not unambiguously comma-separated") as caught:
+        read_bytes(tmp_path, b"a,b,c\n1,2,x\n1,2,50,x\n")
+    assert caught.value.line == 3
+
+
+def test_semicolon_wins_when_the_header_has_both(tmp_path):
+    landing = read_bytes(tmp_path, b"a;b;c,d\n1;2,5;3\n", columns=("a", "b", "c,d"))
+    assert landing.delimiter == ";"
+    assert values(landing) == [["1", "2,5", "3"]]
+
+
+def test_header_names_are_trimmed_case_insensitive_in_any_order_and_extra_columns_reported(tmp_path):
+    landing = read_bytes(tmp_path, b" C ;Extra;A;b ;kunta_nimi\n3;x;1;2;y\n")
+    assert values(landing) == [["1", "2", "3"]]
+    assert landing.ignored_columns == ("extra", "kunta_nimi")
+    assert list(landing.rows.columns) == ["source_line", "a", "b", "c"]
+
+
+def test_missing_required_column_names_file_line_and_column(tmp_path):
+    with pytest.raises(UnreadableFileError) as caught:
+        read_bytes(tmp_path, b"a;c\n1;3\n", name="tyonhakijat_2024-03.csv")
+    message = str(caught.value)
+    assert message.startswith("tyonhakijat_2024-03.csv, line 1: missing required column(s) b")
+    assert "a, c" in message  # what the header did have
+
+
+def test_a_file_without_header_fails_without_echoing_the_identity_code(tmp_path):
+    with pytest.raises(UnreadableFileError) as caught:
+        read_bytes(tmp_path, f"{CODE};J1;2024-01-01\n".encode(), columns=("henkilotunnus", "jakso_id"))
+    assert "looks like a data row" in str(caught.value)
+    assert CODE not in str(caught.value)
+
+
+def test_duplicate_required_column_is_unreadable(tmp_path):
+    with pytest.raises(UnreadableFileError, match="more than once"):
+        read_bytes(tmp_path, b"a;b;c;A\n1;2;3;4\n")
+
+
+def test_empty_file_and_header_only_file_are_unreadable(tmp_path):
+    with pytest.raises(UnreadableFileError, match="empty"):
+        read_bytes(tmp_path, b"")
+    with pytest.raises(UnreadableFileError, match="empty"):
+        read_bytes(tmp_path, b"\r\n\r\n  \n")
+    with pytest.raises(UnreadableFileError, match="no data rows") as caught:
+        read_bytes(tmp_path, b"a;b;c\r\n\r\n")
+    assert caught.value.line == 1
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_line_endings_and_trailing_empty_lines(tmp_path, newline):
+    content = newline.join([b"a;b;c", b"1;2;3", b"", b"4;5;6", b";;", b"  ", b"", b""])
+    landing = read_bytes(tmp_path, content)
+    assert values(landing) == [["1", "2", "3"], ["4", "5", "6"]]
+    assert landing.rows["source_line"].tolist() == [2, 4]  # physical lines, header = 1
+    assert landing.rows_read == 2
+
+
+def test_values_are_trimmed_and_quotes_removed(tmp_path):
+    landing = read_bytes(tmp_path, b'a;b;c\n 1 ;" 2 ";"x;y"\n')
+    assert values(landing) == [["1", "2", "x;y"]]
+
+
+def test_a_quoted_field_over_two_lines_keeps_later_line_numbers_physical(tmp_path):
+    landing = read_bytes(tmp_path, b'a;b;c\n1;"two\nlines";3\n4;5;6\n')
+    assert landing.rows["source_line"].tolist() == [2, 4]
+    assert values(landing)[0] == ["1", "two\nlines", "3"]
+
+
+def test_broken_quoting_is_unreadable_with_its_line(tmp_path):
+    with pytest.raises(UnreadableFileError, match="quoting"):
+        read_bytes(tmp_path, b'a;b;c\n1;2;3\n4;"5"x;6\n')
+
+
+def test_rows_with_the_wrong_number_of_fields_are_set_apart_not_fatal(tmp_path):
+    landing = read_bytes(tmp_path, b"a;b;c\n1;2;3\n4;5\n7;8;9;10\n11;12;13;\n")
+    assert values(landing) == [["1", "2", "3"], ["11", "12", "13"]]  # a trailing empty field is fine
+    assert landing.malformed["source_line"].tolist() == [3, 4]
+    assert landing.malformed["reason"].tolist() == ["row has 2 fields, the header has 3", "row has 4 fields, the header has 3"]
+    assert landing.rows_read == 4
+
+
+def test_sha256_is_of_the_bytes_as_delivered(tmp_path):
+    import hashlib
+
+    content = "\ufeffa;b;c\r\n1;ä;3\r\n".encode()
+    assert read_bytes(tmp_path, content).sha256 == hashlib.sha256(content).hexdigest()
+
+
+# --- the fixtures: twins read the same -------------------------------------------------
+
+
+def test_spell_fixture_twins_read_the_same_text_apart_from_dates_and_leading_zeros():
+    canonical = read_landing_csv(FIXTURES / "tyonhakijat_2024-03_canonical.csv", jobseeker.COLUMNS + ("kunta_nimi",))
+    legacy = read_landing_csv(FIXTURES / "tyonhakijat_2024-03_legacy_cp1252.csv", jobseeker.COLUMNS + ("kunta_nimi",))
+    assert (canonical.encoding, legacy.encoding) == ("utf-8", "windows-1252")
+    assert legacy.rows_read == canonical.rows_read == 6
+    pd.testing.assert_series_equal(canonical.rows["kunta_nimi"], legacy.rows["kunta_nimi"])
+    assert "Ristijärvi" in legacy.rows["kunta_nimi"].tolist()
+    pd.testing.assert_series_equal(canonical.rows["source_line"], legacy.rows["source_line"])
+
+
+def test_payment_fixture_twins_report_encoding_delimiter_and_extra_columns():
+    found = {
+        name: read_landing_csv(FIXTURES / name, kela.COLUMNS)
+        for name in ("tmt_2024-03_canonical.csv", "tmt_2024-03_comma_bom.csv", "tmt_2024-03_iso885915.csv")
+    }
+    assert [(f.encoding, f.delimiter, f.ignored_columns) for f in found.values()] == [
+        ("utf-8", ";", ()),
+        ("utf-8-sig", ",", ()),
+        ("iso-8859-15", ";", ("huomautus",)),
+    ]
