@@ -1,14 +1,14 @@
 """dbt models as Dagster assets.
 
 Two groups of dbt nodes, as Dagster's own platform splits them:
-- reference: the seeds (municipalities, holidays, share rules, targets) and the staging
-  views, which hold no data of their own: unpartitioned, built once and on change;
-- monthly marts: the incremental person-month and indicator tables, partitioned by month.
-  A range of months runs as one dbt invocation (BackfillPolicy.single_run()), its window
-  passed as vars; the intermediate models are ephemeral and compile into the marts.
+- reference: the seeds (municipalities, holidays, share rules, targets): unpartitioned,
+  built once and on change;
+- monthly models: the staging views over the raw tables (which exist only once ingest
+  has created them) and the incremental marts, partitioned by month. A range of months
+  runs as one dbt invocation (BackfillPolicy.single_run()), its window passed as vars;
+  the intermediate models are ephemeral and compile into the marts.
 """
 
-from __future__ import annotations
 
 import os
 from collections.abc import Mapping
@@ -22,21 +22,22 @@ from pipelines.settings import Settings, load_settings
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars
 from pipelines.warehouse.project import kaira_dbt_project
 
-MONTHLY_SELECTION = "path:models/marts"
-REFERENCE_SELECTION = "resource_type:seed path:models/staging"
+MONTHLY_SELECTION = "path:models/staging path:models/marts"
+REFERENCE_SELECTION = "resource_type:seed"
 
 
 class KairaDbtTranslator(DagsterDbtTranslator):
-    """Groups follow the dbt folders, so the asset graph reads as the data's path."""
+    """Asset keys are the dbt names (`fct_indicators_monthly`, not `marts/...`); groups
+    follow the dbt folders, so the asset graph reads as the data's path."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project=None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
-        if props["resource_type"] == "seed":
-            group = "reference"
-        else:
-            group = props.get("fqn", ["", "other"])[1] if len(props.get("fqn", [])) > 2 else "warehouse"
-        return spec.replace_attributes(group_name=group)
+        if props["resource_type"] == "source":
+            return spec  # keys from the sources' meta: the ingest assets that write them
+        fqn = props.get("fqn", [])
+        group = "reference" if props["resource_type"] == "seed" else (fqn[1] if len(fqn) > 2 else "warehouse")
+        return spec.replace_attributes(key=dg.AssetKey(props["name"]), group_name=group)
 
 
 def export_warehouse_dir(settings: Settings) -> None:

@@ -1,0 +1,36 @@
+"""`kaira`: the command line of the data engineer.
+
+    kaira sample   write synthetic landing files (the embedded demo data)
+    kaira run      process a range of months through Dagster (ingest, dbt, checks, publish)
+    kaira demo     the README's first command: a sample if the landing folder is empty, then run
+    kaira calibrate  print the sample's figures against KAIRA's reported ones
+
+Each subcommand imports what it needs when it runs: Dagster and dbt take seconds to import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipelines.sample.cli import add_sample_parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kaira", description=__doc__.split("\n\n")[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_sample_parser(subparsers)
+
+    from pipelines.operations.commands import add_operation_parsers
+
+    add_operation_parsers(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

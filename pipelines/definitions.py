@@ -1,0 +1,27 @@
+"""The Dagster code location: assembles the stages; computes nothing itself.
+
+Stages in the order the data flows: sources (ingest) -> warehouse (dbt) ->
+validation -> publish -> reports.
+"""
+
+import dagster as dg
+
+from pipelines.jobs import monthly_job, reference_job
+from pipelines.publish.assets import published_tables
+from pipelines.sources.assets import raw_jobseeker_spells, raw_kela_payments
+from pipelines.validation.warehouse_checks import mart_checks, source_checks
+from pipelines.warehouse.assets import kaira_monthly_models, kaira_reference_models
+from pipelines.warehouse.project import dbt_resource
+
+defs = dg.Definitions(
+    assets=[
+        raw_jobseeker_spells,
+        raw_kela_payments,
+        kaira_reference_models,
+        kaira_monthly_models,
+        published_tables,
+    ],
+    asset_checks=[*source_checks, mart_checks],
+    jobs=[reference_job, monthly_job],
+    resources={"dbt": dbt_resource()},
+)

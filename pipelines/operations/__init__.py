@@ -1,0 +1,1 @@
+"""Operating the pipeline: the CLI's run commands, the Dagster home, the run lock."""

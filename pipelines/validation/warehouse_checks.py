@@ -1,0 +1,81 @@
+"""The checks of the monthly run, on the months the run processed.
+
+- source checks, on each staging view: the staged rows of the run's months (the raw
+  tables, typed); they run after the run's dbt invocation, which builds the views;
+- mart checks, in one step after the dbt marts (one import of Great Expectations): the
+  person-month classification, the indicators, the Kela share rows and the Kela counter
+  steps of the run's months.
+Both are blocking where their suite says `error`; publishing waits for them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import pandas as pd
+
+from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG
+from pipelines.settings import load_settings
+from pipelines.validation.checks import SuiteOnAsset, gx_suites_asset_checks, read_table
+
+PARTITION_TAG = "dagster/partition"
+
+
+def run_months(tags: dict[str, str]) -> list[date] | None:
+    """The months a run processes, from its tags; None for an unpartitioned run (all)."""
+    if PARTITION_TAG in tags:
+        return [date.fromisoformat(tags[PARTITION_TAG][:10]).replace(day=1)]
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        first = date.fromisoformat(tags[RANGE_START_TAG][:10])
+        last = date.fromisoformat(tags[RANGE_END_TAG][:10])
+        months, current = [], first.replace(day=1)
+        while current <= last:
+            months.append(current)
+            current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+        return months
+    return None
+
+
+def previous_month(month: date) -> date:
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
+def _loader(schema_table: str, month_column: str, *, with_previous_month: bool = False):
+    def load(context) -> pd.DataFrame:
+        months = run_months(dict(context.run.tags))
+        if months is not None and with_previous_month:
+            # The counter steps compare each month with the person's row of the month before.
+            months = sorted(set(months) | {previous_month(months[0])})
+        return read_table(load_settings().warehouse_path, schema_table, month_column, months)
+
+    return load
+
+
+def _report_dir():
+    return load_settings().warehouse_dir / "validation"
+
+
+source_checks = [
+    gx_suites_asset_checks(
+        [SuiteOnAsset(dg.AssetKey(suite), suite, _loader(f"staging.{suite}", "delivery_month"))],
+        name=f"gx_{suite}",
+        report_dir=_report_dir,
+    )
+    for suite in ("stg_register__jobseeker_spells", "stg_kela__tmt_payments")
+]
+
+mart_checks = gx_suites_asset_checks(
+    [
+        SuiteOnAsset(dg.AssetKey("fct_person_month_status"), "fct_person_month_status",
+                     _loader("marts.fct_person_month_status", "month")),
+        SuiteOnAsset(dg.AssetKey("fct_indicators_monthly"), "fct_indicators_monthly",
+                     _loader("marts.fct_indicators_monthly", "month")),
+        SuiteOnAsset(dg.AssetKey("fct_kela_payment_shares"), "fct_kela_payment_shares",
+                     _loader("marts.fct_kela_payment_shares", "month")),
+        SuiteOnAsset(dg.AssetKey("fct_kela_payment_shares"), "kela_counter_steps",
+                     _loader("marts.fct_kela_payment_shares", "month", with_previous_month=True)),
+    ],
+    name="gx_marts",
+    report_dir=_report_dir,
+)
