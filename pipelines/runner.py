@@ -43,8 +43,8 @@ def run_months(first_month: str, last_month: str, instance: dg.DagsterInstance |
 
     outcome = RunOutcome()
     jobs = [
-        (defs.get_job_def("reference_job"), {}),
-        (defs.get_job_def("monthly_job"), range_tags(first_month, last_month)),
+        (defs.resolve_job_def("reference_job"), {}),
+        (defs.resolve_job_def("monthly_job"), range_tags(first_month, last_month)),
     ]
     for job, tags in jobs:
         result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)

@@ -1,0 +1,53 @@
+"""Helpers shared by the tests: an isolated environment, and running real dbt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from pipelines.warehouse.dbt_args import dbt_build_args
+from pipelines.warehouse.project import DBT_PROJECT_DIR, dbt_executable
+
+TEST_KEY = "kaira-test-key"
+
+
+def environment(root: Path, **overrides: str) -> dict[str, str]:
+    """Every Kaira variable pointing into `root`: tests never touch the default warehouse."""
+    values = {
+        "KAIRA_LANDING_DIR": str(root / "landing"),
+        "KAIRA_WAREHOUSE_DIR": str(root / "warehouse"),
+        "KAIRA_REPORTS_DIR": str(root / "reports"),
+        "KAIRA_QUARANTINE_DIR": str(root / "quarantine"),
+        "KAIRA_PSEUDONYM_KEY": TEST_KEY,
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }
+    values.update(overrides)
+    return values
+
+
+def run_dbt(warehouse_dir: Path, variables: dict, select: str = "+path:models/marts", *, unit_tests: bool = False) -> str:
+    """`dbt build` for real, in a subprocess, against the warehouse in `warehouse_dir`."""
+    args = dbt_build_args(variables) if not unit_tests else ["build", "--vars", str(variables)]
+    command = [dbt_executable(), *args, "--select", select, "--profiles-dir", str(DBT_PROJECT_DIR),
+               "--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(warehouse_dir / "dbt_target")]
+    env = {**os.environ, "KAIRA_WAREHOUSE_DIR": str(warehouse_dir), "DBT_LOG_PATH": str(warehouse_dir / "dbt_logs")}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    if result.returncode != 0:
+        raise AssertionError(f"dbt failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def query(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql, parameters or []).fetchall()
+    finally:
+        con.close()
+
+
+def python() -> str:
+    return sys.executable

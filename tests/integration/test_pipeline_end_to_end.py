@@ -1,0 +1,240 @@
+"""The real pipeline on generated data: `kaira sample`'s generator, then Dagster runs of
+ingest, dbt on DuckDB, the GX checks and publishing, in a Dagster instance of the test's
+own. One two-year run is shared by the module; the later tests run more months on it.
+
+Protects: a range of months is one run with one dbt invocation; the published tables
+keep their contract and disclosure control; the additive relations hold; no identity code
+reaches the warehouse or the published files; re-ingesting a month changes no row count;
+recomputing a month after later deliveries gives the same figures; a redelivery changes
+that month and the later months that depend on it, and never an earlier month.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.publish.tables import INDICATORS_COLUMNS, RUN_CHECKS_COLUMNS, TARGET_COLUMNS
+from pipelines.runner import run_months
+from pipelines.sample import generate_sample
+from pipelines.settings import load_settings
+from pipelines.sources.henkilotunnus import pseudonymise
+from tests.helpers import TEST_KEY, environment, query
+
+pytestmark = pytest.mark.e2e
+
+FIRST, LAST = "2007-09", "2009-08"
+JOBSEEKER_COUNTS = [
+    "unemployed", "long_term_unemployed", "equivalent_long_term_unemployed", "returned_from_services",
+    "service_to_service", "structural_unemployed", "youth_unemployed", "laid_off", "in_services", "structural_inflow",
+]
+IDENTITY_CODE = re.compile(r"\d{6}[-+A-FYXWVU]\d{3}[0-9A-Y]")
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment(root).items():
+            patch.setenv(name, value)
+        settings = load_settings()
+        generate_sample(settings.landing_dir, start=FIRST, end=LAST)
+        with dg.instance_for_test() as instance:
+            outcome = run_months(FIRST, LAST, instance=instance)
+            assert outcome.success, outcome.failure
+            yield settings, instance, outcome
+
+
+def indicator_rows(settings, where: str = "true", parameters=None):
+    return query(
+        settings.warehouse_path,
+        f"select month, area_code, sex, indicator, value, status from marts.fct_indicators_monthly where {where} "
+        "order by 1, 2, 3, 4",
+        parameters,
+    )
+
+
+def test_the_range_is_one_run_with_one_dbt_invocation(pipeline):
+    settings, instance, outcome = pipeline
+    monthly_run = outcome.run_ids[-1]
+    steps = [
+        record.event_log_entry.step_key
+        for record in instance.get_records_for_run(monthly_run, of_type=dg.DagsterEventType.STEP_START).records
+    ]
+    assert steps.count("kaira_monthly_models") == 1
+    months = query(settings.warehouse_path, "select count(distinct month) from marts.fct_indicators_monthly")[0][0]
+    assert months == 24
+
+
+def test_published_tables_keep_the_contract(pipeline):
+    settings, *_ = pipeline
+    for table, columns in (
+        ("indicators_monthly", INDICATORS_COLUMNS),
+        ("target_followup", TARGET_COLUMNS),
+        ("run_checks", RUN_CHECKS_COLUMNS),
+    ):
+        described = query(settings.published_path, f"select column_name, column_type from (describe {table})")
+        assert [(name, kind) for name, kind in described] == list(columns.items())
+        parquet = settings.published_parquet_dir / f"{table}.parquet"
+        assert parquet.exists()
+        assert query(settings.published_path, f"select count(*) from '{parquet}'") == query(
+            settings.published_path, f"select count(*) from {table}"
+        )
+
+
+def test_every_area_sex_indicator_and_month_has_a_row(pipeline):
+    settings, *_ = pipeline
+    # Kainuu: the region and its nine municipalities in 2007-2009 (Vaala still in it).
+    rows = query(settings.published_path,
+                 "select count(*), count(distinct area_code), count(distinct indicator) from indicators_monthly")
+    assert rows == [(24 * 10 * 3 * 19, 10, 19)]
+
+
+def test_no_published_person_count_is_small_and_suppression_is_not_recoverable(pipeline):
+    settings, *_ = pipeline
+    small = query(settings.published_path, "select count(*) from indicators_monthly "
+                  "where indicator not like '%\\_eur' escape '\\' and value > 0 and value < 5")
+    assert small == [(0,)]
+    assert query(settings.published_path, "select count(*) from indicators_monthly where status = 'suppressed'")[0][0] > 0
+    # total = male + female: never exactly one suppressed cell in an instance
+    lonely_sex = query(settings.published_path, """
+        select count(*) from (
+            select month, area_code, indicator, sum(case when status = 'suppressed' then 1 else 0 end) as n
+            from indicators_monthly group by all) where n = 1""")
+    lonely_area = query(settings.published_path, f"""
+        select count(*) from (
+            select month, sex, indicator, sum(case when status = 'suppressed' then 1 else 0 end) as n
+            from indicators_monthly
+            where indicator in ({", ".join(f"'{i}'" for i in JOBSEEKER_COUNTS)}) or indicator = 'tmt_paid_eur'
+            group by all) where n = 1""")
+    assert lonely_sex == [(0,)] and lonely_area == [(0,)]
+
+
+def test_region_is_the_sum_of_its_municipalities_and_total_of_the_sexes(pipeline):
+    settings, *_ = pipeline
+    cells = {(m, a, s, i): v for m, a, s, i, v, _ in indicator_rows(settings)}
+    regions = {key: value for key, value in cells.items() if key[1] == "MK18" and key[3] in JOBSEEKER_COUNTS}
+    assert regions
+    for (month, _, sex, indicator), value in regions.items():
+        parts = [v for (m, a, s, i), v in cells.items() if m == month and s == sex and i == indicator and a.startswith("KU")]
+        if value is not None:
+            assert value == sum(parts), (month, sex, indicator)
+    for (month, area, sex, indicator), value in cells.items():
+        if sex == "total" and value is not None and not indicator.endswith("_eur"):
+            assert value == cells[(month, area, "male", indicator)] + cells[(month, area, "female", indicator)]
+
+
+def test_structural_is_the_sum_of_four_disjoint_groups(pipeline):
+    settings, *_ = pipeline
+    overlapping = query(settings.warehouse_path, """
+        select count(*) from marts.fct_person_month_status
+        where cast(is_long_term_unemployed as int) + cast(is_equivalent_long_term_unemployed as int)
+            + cast(is_returned_from_services as int) + cast(is_service_to_service as int) > 1""")
+    assert overlapping == [(0,)]
+    mismatched = query(settings.warehouse_path, """
+        select count(*) from (
+            select month, area_code, sex,
+                sum(case when indicator = 'structural_unemployed' then value end) as structural,
+                sum(case when indicator in ('long_term_unemployed', 'equivalent_long_term_unemployed',
+                    'returned_from_services', 'service_to_service') then value end) as groups
+            from marts.fct_indicators_monthly group by all) where structural <> groups""")
+    assert mismatched == [(0,)]
+
+
+def landed_identity_codes(landing: Path) -> set[str]:
+    codes = set()
+    for path in landing.rglob("*.csv"):
+        with path.open(encoding="utf-8") as handle:
+            codes.update(row["henkilotunnus"] for row in csv.DictReader(handle, delimiter=";"))
+    return codes
+
+
+def test_no_identity_code_reaches_the_warehouse_or_the_published_files(pipeline):
+    settings, *_ = pipeline
+    codes = landed_identity_codes(settings.landing_dir)
+    assert len(codes) > 1000
+    for database in (settings.warehouse_path, settings.published_path):
+        columns = query(database, "select table_schema, table_name, column_name from information_schema.columns "
+                        "where data_type = 'VARCHAR'")
+        for schema, table, column in columns:
+            values = {row[0] for row in query(database, f'select distinct "{column}" from "{schema}"."{table}"')}
+            assert not (values & codes), f"{schema}.{table}.{column}"
+            assert not any(isinstance(v, str) and IDENTITY_CODE.search(v) for v in values), f"{schema}.{table}.{column}"
+    for path in list(settings.warehouse_dir.rglob("*.html")) + list(settings.published_parquet_dir.glob("*.parquet")):
+        text = path.read_bytes().decode("utf-8", errors="ignore")
+        assert not IDENTITY_CODE.search(text), path
+
+
+def table_counts(settings) -> dict[str, int]:
+    tables = ["raw.jobseeker_spells", "raw.kela_payments", "raw.rejects", "marts.fct_person_month_status",
+              "marts.fct_indicators_monthly", "marts.fct_kela_payment_shares"]
+    return {table: query(settings.warehouse_path, f"select count(*) from {table}")[0][0] for table in tables}
+
+
+def test_reingesting_a_month_changes_no_row_count(pipeline):
+    settings, instance, _ = pipeline
+    before = table_counts(settings)
+    assert run_months(LAST, LAST, instance=instance).success
+    assert table_counts(settings) == before
+
+
+def test_recomputing_a_month_after_later_deliveries_gives_the_same_figures(pipeline):
+    settings, instance, _ = pipeline
+    where, month = "month = ?", [date(2008, 12, 1)]
+    before = indicator_rows(settings, where, month)
+    assert run_months("2008-12", "2008-12", instance=instance).success
+    assert indicator_rows(settings, where, month) == before
+
+
+def read_spells(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def write_spells(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_redelivery_changes_its_month_and_later_months_never_earlier_ones(pipeline):
+    settings, instance, _ = pipeline
+    month, later = "2009-03", date(2009, 5, 1)
+    path = settings.landing_dir / "tyonhakijat" / f"tyonhakijat_{month}.csv"
+    spells = read_spells(path)
+    later_persons = {
+        row[0]: row[1]
+        for row in query(settings.warehouse_path, "select person_id, unemployed_days_in_window "
+                         "from marts.fct_person_month_status where month = ? and is_unemployed", [later])
+    }
+    # (a) someone unemployed on the count date of M, in an open spell: now employed in M's redelivery;
+    current = next(s for s in spells if s["tila"] == "TYOTON" and not s["loppupvm"] and s["alkupvm"] < "2009-03-01")
+    # (b) an unemployment spell that ended in M, of someone still unemployed two months later: now employed.
+    ended = next(
+        s for s in spells
+        if s["tila"] == "TYOTON" and "2009-03-01" <= s["loppupvm"] < "2009-03-20"
+        and later_persons.get(pseudonymise(s["henkilotunnus"], TEST_KEY), 0) > 60
+    )
+    for spell in (current, ended):
+        spell["tila"] = "TYOLLINEN"
+    write_spells(path, spells)
+
+    earlier_before = indicator_rows(settings, "month < ?", [date(2009, 3, 1)])
+    municipality = "KU" + current["kuntanumero"]
+    unemployed_where = "month = ? and area_code = ? and sex = 'total' and indicator = 'unemployed'"
+    unemployed_before = indicator_rows(settings, unemployed_where, [date(2009, 3, 1), municipality])[0][4]
+
+    assert run_months(month, LAST, instance=instance).success
+
+    assert indicator_rows(settings, unemployed_where, [date(2009, 3, 1), municipality])[0][4] == unemployed_before - 1
+    person = pseudonymise(ended["henkilotunnus"], TEST_KEY)
+    days_after = query(settings.warehouse_path, "select unemployed_days_in_window from marts.fct_person_month_status "
+                       "where month = ? and person_id = ?", [later, person])[0][0]
+    assert days_after < later_persons[person]
+    assert indicator_rows(settings, "month < ?", [date(2009, 3, 1)]) == earlier_before
