@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +21,11 @@ import duckdb
 import pandas as pd
 
 KEEP_PARQUET_VERSIONS = 3
+
+# Fault injection for the tests (tests/integration/test_publish_faults.py): hold the
+# new version back this many seconds before the renames, so a test can kill the process
+# while publishing. Unset in normal use.
+PAUSE_BEFORE_SWAP_ENV = "KAIRA_FAULT_PAUSE_BEFORE_SWAP_SECONDS"
 
 Tables = dict[str, tuple[pd.DataFrame, dict[str, str]]]
 
@@ -83,6 +89,9 @@ def publish_atomically(database: Path, parquet_link: Path, tables: Tables) -> Pa
     try:
         _write_database(temporary, tables)
         version = _write_parquet_version(versions, tables)
+        pause = float(os.environ.get(PAUSE_BEFORE_SWAP_ENV, "0") or 0)
+        if pause > 0:
+            time.sleep(pause)
         new_link = parquet_link.with_name(f".{parquet_link.name}.{uuid.uuid4().hex}.link")
         os.symlink(os.path.relpath(version, parquet_link.parent), new_link)
         if parquet_link.exists() and not parquet_link.is_symlink():
