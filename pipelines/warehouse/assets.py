@@ -34,7 +34,8 @@ class KairaDbtTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
-            return spec  # keys from the sources' meta: the ingest assets that write them
+            # Keys from the sources' meta: the ingest assets that write them.
+            return spec.replace_attributes(group_name="ingest")
         fqn = props.get("fqn", [])
         group = "reference" if props["resource_type"] == "seed" else (fqn[1] if len(fqn) > 2 else "warehouse")
         return spec.replace_attributes(key=dg.AssetKey(props["name"]), group_name=group)
