@@ -26,7 +26,7 @@ from pipelines.validation.gx_runner import ExpectationOutcome, blocking_failures
 from pipelines.validation.relations import prepare_published_frame
 from pipelines.validation.report import write_validation_report
 
-MARTS = ("fct_indicators_monthly", "fct_person_month_status", "fct_kela_payment_shares")
+MARTS = ("fct_indicators_monthly", "fct_person_month_status", "fct_kela_payment_shares", "fct_records_outside_scope")
 # Publishing waits for the staging views too: their source checks must have passed.
 STAGED = ("stg_register__jobseeker_spells", "stg_kela__tmt_payments")
 

@@ -20,7 +20,7 @@ def checks_of_run(instance: dg.DagsterInstance, run_id: str) -> pd.DataFrame:
     for record in records:
         entry = record.event_log_entry
         evaluation = entry.dagster_event.event_specific_data
-        observed = evaluation.metadata.get("observed")
+        observed = _observed(evaluation.metadata, evaluation.passed)
         rows.append(
             {
                 "run_id": run_id,
@@ -29,11 +29,21 @@ def checks_of_run(instance: dg.DagsterInstance, run_id: str) -> pd.DataFrame:
                 "check_name": evaluation.check_name,
                 "severity": "warn" if evaluation.severity == dg.AssetCheckSeverity.WARN else "error",
                 "passed": bool(evaluation.passed),
-                "description": evaluation.description or "",
-                "observed": str(observed.value)[:200] if observed is not None else ("passed" if evaluation.passed else "failed"),
+                "description": evaluation.description or "dbt data test (dbt_project/models, dbt_project/tests)",
+                "observed": observed,
             }
         )
     return pd.DataFrame(rows, columns=list(RUN_CHECKS_COLUMNS))
+
+
+def _observed(metadata, passed: bool) -> str:
+    """A short text of what the check saw: GX suites give `observed`; dbt tests give the
+    number of failing rows."""
+    if "observed" in metadata:
+        return str(metadata["observed"].value)[:200]
+    if "dagster_dbt/failed_row_count" in metadata:
+        return f"{metadata['dagster_dbt/failed_row_count'].value} failing rows (dbt test)"
+    return "passed" if passed else "failed"
 
 
 def outcome_rows(run_id: str, asset: str, outcomes: list[ExpectationOutcome]) -> pd.DataFrame:

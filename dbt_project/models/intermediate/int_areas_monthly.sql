@@ -1,10 +1,26 @@
 -- The areas published for each delivered month: every region in scope, every municipality
 -- belonging to such a region on the count date, and with scope 'all' the whole country.
 -- Codes follow Statistics Finland (KU205, MK18, SSS).
+{%- set regions = 'synthetic_regions' if var('municipality_set') == 'synthetic' else 'regions' %}
+-- depends_on: {{ ref('regions') }}, {{ ref('synthetic_regions') }}
 with memberships as (
 
     select * from {{ ref('int_municipality_regions_monthly') }}
     where in_scope
+
+),
+
+months as (
+
+    select month, count_date
+    from {{ ref('int_delivered_months') }}
+    where {{ in_month_window('month') }}
+
+),
+
+regions as (
+
+    select region_code, region_name_fi from {{ ref(regions) }}
 
 ),
 
@@ -21,16 +37,20 @@ municipality_areas as (
 
 ),
 
+-- Every region in scope, also one that has no municipality on the count date (a count
+-- with nobody in it is 0, not a missing row).
 region_areas as (
 
-    select distinct
-        month,
-        count_date,
-        region_code as area_code,
+    select
+        months.month,
+        months.count_date,
+        regions.region_code as area_code,
         'region' as area_level,
-        region_name_fi as area_name,
+        regions.region_name_fi as area_name,
         {% if scope_includes_country() %}'SSS'{% else %}cast(null as varchar){% endif %} as parent_area_code
-    from memberships
+    from months
+    cross join regions
+    where {{ in_area_scope('regions.region_code') }}
 
 ),
 
