@@ -3,6 +3,7 @@
     kaira sample   write synthetic landing files (the embedded demo data)
     kaira run      process a range of months through Dagster (ingest, dbt, checks, publish)
     kaira demo     the README's first command: a sample if the landing folder is empty, then run
+    kaira report   the follow-up reports (HTML and PDF) from the published tables
     kaira calibrate  print the sample's figures against KAIRA's reported ones
 
 Each subcommand imports what it needs when it runs: Dagster and dbt take seconds to import.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipelines.reports.cli import add_report_parser
 from pipelines.sample.cli import add_sample_parser
 
 
@@ -20,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kaira", description=__doc__.split("\n\n")[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_sample_parser(subparsers)
+    add_report_parser(subparsers)
 
     from pipelines.operations.commands import add_operation_parsers
 

@@ -2,12 +2,14 @@
 
 Stages in the order the data flows: sources (ingest) -> warehouse (dbt) ->
 validation -> publish -> reports.
+
 """
 
 import dagster as dg
 
 from pipelines.jobs import monthly_job, reference_job
 from pipelines.publish.assets import published_tables
+from pipelines.reports.assets import followup_reports
 from pipelines.sources.assets import raw_jobseeker_spells, raw_kela_payments
 from pipelines.validation.warehouse_checks import mart_checks, source_checks
 from pipelines.warehouse.assets import kaira_monthly_models, kaira_reference_models
@@ -20,6 +22,7 @@ defs = dg.Definitions(
         kaira_reference_models,
         kaira_monthly_models,
         published_tables,
+        followup_reports,
     ],
     asset_checks=[*source_checks, mart_checks],
     jobs=[reference_job, monthly_job],

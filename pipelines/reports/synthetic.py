@@ -1,0 +1,32 @@
+"""Is the data behind a report generated? The sample generator says so in its landing folder.
+
+`kaira sample` (pipelines/sample/generator.py) writes `README.txt` into the landing root,
+whose first line is "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä". A report
+shows its synthetic banner exactly when that marker is present. Real deliveries never carry
+it; an operator's own README.txt without that first line does not count.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MARKER_FILES = ("README.txt", "SYNTHETIC.txt")
+MARKER_TEXT = "Synteettinen esimerkkiaineisto"
+
+
+def is_synthetic(landing_dir: Path | None) -> bool:
+    """True when `landing_dir` holds the sample generator's marker (its README.txt or a SYNTHETIC.txt)."""
+    if landing_dir is None:
+        return False
+    for name in MARKER_FILES:
+        path = Path(landing_dir) / name
+        if not path.is_file():
+            continue
+        try:
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                first_line = handle.readline().lstrip("\ufeff").strip()
+        except OSError:
+            continue
+        if first_line.startswith(MARKER_TEXT):
+            return True
+    return False

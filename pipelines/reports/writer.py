@@ -1,0 +1,112 @@
+"""Write the reports: `<out_dir>/<YYYY-MM>/kaira_<area>_<YYYY-MM>_<lang>.html` and `.pdf`.
+
+Files are written beside their target and renamed into place, so a reader never opens half
+a report. PDFs are printed by headless Chromium, two at a time (the machines have two cores).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import browser
+from .content import ReportContent, build_report, latest_month, published_areas
+from .formatting import month_key, parse_month
+from .render import render_html
+
+PDF_WORKERS = 2
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    pdf: Path | None
+    area_code: str = ""
+    month: str = ""
+    lang: str = ""
+
+
+def report_paths(out_dir: Path, area_code: str, month: str, lang: str) -> tuple[Path, Path]:
+    folder = Path(out_dir) / month
+    stem = f"kaira_{area_code}_{month}_{lang}"
+    return folder / f"{stem}.html", folder / f"{stem}.pdf"
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _write_html(content: ReportContent, out_dir: Path) -> tuple[Path, Path]:
+    month = month_key(content.month)
+    html_path, pdf_path = report_paths(out_dir, content.area_code, month, content.lang)
+    _write_text(html_path, render_html(content))
+    return html_path, pdf_path
+
+
+def write_report(
+    published_path: Path,
+    out_dir: Path,
+    area_code: str,
+    month: str | None = None,
+    lang: str = "fi",
+    pdf: bool = True,
+    *,
+    synthetic: bool = False,
+    suppression_threshold: int = 5,
+) -> ReportFiles:
+    """One area's report as HTML and (by default) PDF; raises ChromiumNotFoundError without a browser."""
+    if pdf:
+        browser.find_chromium()  # fail before writing anything
+    content = build_report(
+        published_path, area_code, month, lang, synthetic=synthetic, suppression_threshold=suppression_threshold
+    )
+    html_path, pdf_path = _write_html(content, out_dir)
+    if pdf:
+        browser.print_pdf(html_path, pdf_path)
+    return ReportFiles(html_path, pdf_path if pdf else None, content.area_code, month_key(content.month), lang)
+
+
+def write_all_reports(
+    published_path: Path,
+    out_dir: Path,
+    month: str | None = None,
+    lang: str = "fi",
+    pdf: bool = True,
+    *,
+    synthetic: bool = False,
+    suppression_threshold: int = 5,
+    areas: list[str] | None = None,
+) -> list[ReportFiles]:
+    """Reports for every area published in `month` (default: the latest), regions first.
+
+    `areas` narrows the set (codes); an unpublished code is an error, not a silent skip.
+    """
+    if pdf:
+        browser.find_chromium()
+    report_month = parse_month(month) if month else latest_month(published_path)
+    published = [code for code, _, _ in published_areas(published_path, report_month)]
+    if areas:
+        wanted = [code.strip().upper() for code in areas]
+        unknown = [code for code in wanted if code not in published]
+        if unknown:
+            raise LookupError(
+                f"not published for {month_key(report_month)}: {', '.join(unknown)}; published: {', '.join(published)}"
+            )
+        published = [code for code in published if code in wanted]
+    key = month_key(report_month)
+    written: list[tuple[str, Path, Path]] = []
+    for code in published:
+        content = build_report(
+            published_path, code, key, lang, synthetic=synthetic, suppression_threshold=suppression_threshold
+        )
+        html_path, pdf_path = _write_html(content, out_dir)
+        written.append((code, html_path, pdf_path))
+    if pdf:
+        with ThreadPoolExecutor(max_workers=PDF_WORKERS) as pool:
+            list(pool.map(lambda item: browser.print_pdf(item[1], item[2]), written))
+    return [ReportFiles(html, pdf_path if pdf else None, code, key, lang) for code, html, pdf_path in written]

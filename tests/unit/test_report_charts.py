@@ -1,0 +1,149 @@
+"""The SVG chart builder: bars, points and scales, and what it does with withheld figures."""
+
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import pytest
+
+from pipelines.reports import charts
+from pipelines.reports.content import Cell
+from pipelines.reports.formatting import add_months
+
+SVG = "{http://www.w3.org/2000/svg}"
+LEGENDS = charts.Legends(suppressed="Salattu (..)", groups_hidden="Ryhmittely salattu (..)", incomplete="Vajaa")
+
+
+def months(count, start=date(2008, 2, 1)):
+    return [add_months(start, index) for index in range(count)]
+
+
+def ok(*values):
+    return [Cell(float(value), "ok") for value in values]
+
+
+def parse(markup) -> ET.Element:
+    return ET.fromstring(str(markup))
+
+
+def rects(svg, cls):
+    return [element for element in svg.iter(f"{SVG}rect") if element.get("class") == cls]
+
+
+def stacked(layers, totals, count, **extra):
+    return parse(
+        charts.stacked_bar_chart(
+            chart_id="c",
+            title="Otsikko",
+            description="Kuvaus",
+            months=months(count),
+            layers=layers,
+            totals=totals,
+            value_label=str,
+            month_label=lambda m: f"{m.month}/{m.year}",
+            year_label=lambda m: str(m.year),
+            legends=LEGENDS,
+            **extra,
+        )
+    )
+
+
+def test_nice_ticks_cover_the_maximum_in_round_steps():
+    assert charts.nice_ticks(4489) == [0, 1000, 2000, 3000, 4000, 5000]
+    assert charts.nice_ticks(23) == [0, 5, 10, 15, 20, 25]
+    assert charts.nice_ticks(100) == [0, 20, 40, 60, 80, 100]
+    assert charts.nice_ticks(0) == [0.0, 1.0]
+    assert charts.nice_ticks(7.2)[-1] >= 7.2
+
+
+def test_a_stacked_chart_draws_one_bar_per_month_and_layer_scaled_to_the_axis():
+    count = 6
+    layers = [charts.Layer(f"g{i}", f"Ryhmä {i}", ok(*[100 * (i + 1)] * count)) for i in range(4)]
+    totals = ok(*[1000] * count)  # 100 + 200 + 300 + 400
+    svg = stacked(layers, totals, count)
+    bars = rects(svg, "bar")
+    assert len(bars) == count * 4
+    heights = {bar.get("data-series"): float(bar.get("height")) for bar in bars if bar.get("data-month") == "2008-02"}
+    # the axis runs to 1000 over PLOT_HEIGHT pixels: a value of 100 is a tenth of it
+    assert heights["g0"] == pytest.approx(charts.PLOT_HEIGHT / 10, abs=0.1)
+    assert heights["g3"] == pytest.approx(charts.PLOT_HEIGHT * 0.4, abs=0.1)
+    assert sum(heights.values()) == pytest.approx(charts.PLOT_HEIGHT, abs=0.3)
+    # stacked: each layer starts where the one below ends
+    first = sorted((bar for bar in bars if bar.get("data-month") == "2008-02"), key=lambda b: -float(b.get("y")))
+    for below, above in zip(first, first[1:], strict=False):
+        assert float(above.get("y")) + float(above.get("height")) == pytest.approx(float(below.get("y")), abs=0.2)
+
+
+def test_the_chart_is_an_accessible_image_with_title_and_description():
+    svg = stacked([charts.Layer("a", "A", ok(1, 2))], ok(1, 2), 2)
+    assert svg.get("role") == "img"
+    assert svg.get("aria-labelledby") == "c-title c-desc"
+    assert svg.find(f"{SVG}title").text == "Otsikko"
+    assert svg.find(f"{SVG}desc").text == "Kuvaus"
+
+
+def test_withheld_groups_make_one_hatched_bar_and_a_suppressed_total_a_stub():
+    layers = [
+        charts.Layer("a", "A", [Cell(10.0, "ok"), Cell(None, "suppressed"), Cell(None, "suppressed")]),
+        charts.Layer("b", "B", [Cell(20.0, "ok"), Cell(None, "suppressed"), Cell(None, "suppressed")]),
+    ]
+    totals = [Cell(30.0, "ok"), Cell(7.0, "ok"), Cell(None, "suppressed")]
+    svg = stacked(layers, totals, 3)
+    assert len(rects(svg, "bar")) == 2  # only the first month is stacked
+    hidden = rects(svg, "bar-groups-hidden")
+    assert [bar.get("data-month") for bar in hidden] == ["2008-03"]
+    assert hidden[0].get("data-value") == "7"  # the published total, nothing of its parts
+    assert [bar.get("data-month") for bar in rects(svg, "bar-suppressed")] == ["2008-04"]
+    legend = " ".join(text.text for text in svg.iter(f"{SVG}text") if text.get("class") == "legend-label")
+    assert "Ryhmittely salattu (..)" in legend and "Salattu (..)" in legend
+
+
+def test_reference_lines_sit_at_their_values():
+    svg = stacked(
+        [charts.Layer("a", "A", ok(400, 300))],
+        ok(400, 300),
+        2,
+        reference_lines=[charts.ReferenceLine("target", "Tavoite 200", 200.0)],
+    )
+    line = next(e for e in svg.iter(f"{SVG}line") if (e.get("class") or "").startswith("reference"))
+    bar = next(b for b in rects(svg, "bar") if b.get("data-value") == "400")
+    bottom = float(bar.get("y")) + float(bar.get("height"))
+    # ticks run to 400: the target of 200 is half way up
+    assert float(line.get("y1")) == pytest.approx(bottom - charts.PLOT_HEIGHT / 2, abs=0.2)
+    assert line.get("data-value") == "200"
+
+
+def test_a_line_chart_has_one_marker_per_published_month_and_breaks_at_withheld_ones():
+    cells = ok(10, 12, 14) + [Cell(None, "suppressed")] + ok(9, 8)
+    svg = parse(
+        charts.line_chart(
+            chart_id="l",
+            title="T",
+            description="D",
+            months=months(6),
+            lines=[charts.Line("a", "A", cells), charts.Line("b", "B", ok(1, 2, 3, 4, 5, 6))],
+            value_label=str,
+            month_label=str,
+            year_label=str,
+            legends=LEGENDS,
+        )
+    )
+    series = {group.get("data-series"): group for group in svg.iter(f"{SVG}g") if group.get("data-series")}
+    points_a = [e for e in series["a"] if e.get("class") == "point"]
+    points_b = [e for e in series["b"] if e.get("class") == "point"]
+    assert len(points_a) == 5 and len(points_b) == 6
+    assert len([e for e in series["a"] if e.get("class") == "line"]) == 2  # broken at the withheld month
+    assert [e.text for e in series["a"] if e.get("class") == "suppressed-mark"] == [".."]
+    # markers differ in shape between the series (grayscale printing)
+    assert points_a[0].tag == f"{SVG}circle" and points_b[0].tag == f"{SVG}rect"
+
+
+def test_progress_bar_fills_its_share_and_clamps():
+    def filled(progress):
+        svg = parse(charts.progress_bar(progress, "Edistyminen", "p"))
+        fills = rects(svg, "progress-fill")
+        return float(fills[0].get("width")) if fills else None
+
+    assert filled(50) == pytest.approx(65)
+    assert filled(150) == pytest.approx(130)
+    assert filled(-20) == pytest.approx(0)
+    assert filled(None) is None
