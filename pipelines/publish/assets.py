@@ -55,13 +55,13 @@ def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         prepare_published_frame(published, threshold=settings.suppression_threshold), "indicators_monthly"
     )
     checks = pd.concat(
-        [checks_of_run(context.instance, context.run_id), outcome_rows(context.run_id, "indicators_monthly", outcomes)],
+        [checks_of_run(context.instance, context.run.run_id), outcome_rows(context.run.run_id, "indicators_monthly", outcomes)],
         ignore_index=True,
     )
     report = write_validation_report(
         outcomes_by_asset(checks),
-        settings.warehouse_dir / "validation" / f"run-{context.run_id}.html",
-        context=f"run {context.run_id}",
+        settings.warehouse_dir / "validation" / f"run-{context.run.run_id}.html",
+        context=f"run {context.run.run_id}",
     )
     failures = blocking_failures(outcomes) + _failed_errors(checks)
     if failures:
