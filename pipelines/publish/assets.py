@@ -14,13 +14,16 @@ from pipelines.publish.disclosure import apply_disclosure_control
 from pipelines.publish.run_checks import checks_of_run, outcome_rows
 from pipelines.publish.tables import (
     INDICATORS_COLUMNS,
+    PUBLICATION_COLUMNS,
     RUN_CHECKS_COLUMNS,
     TARGET_COLUMNS,
     indicators_monthly,
+    publication,
     target_followup,
 )
 from pipelines.publish.writer import publish_atomically
 from pipelines.settings import load_settings
+from pipelines.sources.landing_marker import is_synthetic
 from pipelines.validation.checks import read_table
 from pipelines.validation.gx_runner import ExpectationOutcome, blocking_failures, validate_frame
 from pipelines.validation.relations import prepare_published_frame
@@ -42,8 +45,8 @@ def build_published_tables(indicator_cells: pd.DataFrame, targets: pd.DataFrame,
     group_name="publish",
     pool=WAREHOUSE_WRITER_POOL,
     kinds={"python", "duckdb", "parquet"},
-    description="published.duckdb and published/*.parquet: indicators_monthly, target_followup and "
-    "run_checks, disclosure-controlled, replaced atomically after every blocking check passed.",
+    description="published.duckdb and published/*.parquet: indicators_monthly, target_followup, "
+    "run_checks and publication, disclosure-controlled, replaced atomically after every blocking check passed.",
 )
 def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
@@ -78,6 +81,11 @@ def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "indicators_monthly": (published, INDICATORS_COLUMNS),
             "target_followup": (followup, TARGET_COLUMNS),
             "run_checks": (checks, RUN_CHECKS_COLUMNS),
+            "publication": (
+                publication(context.run.run_id, published, settings.area_scope_var, settings.suppression_threshold,
+                            is_synthetic(settings.landing_dir)),
+                PUBLICATION_COLUMNS,
+            ),
         },
     )
     months = sorted(published["month"].unique())

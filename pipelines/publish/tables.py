@@ -50,6 +50,20 @@ RUN_CHECKS_COLUMNS = {
     "observed": "VARCHAR",
 }
 
+# One row describing the publication, so a dashboard can label what it shows (an
+# addition to the tables of METRICS.md; it renames nothing).
+PUBLICATION_COLUMNS = {
+    "run_id": "VARCHAR",
+    "published_at": "TIMESTAMP",
+    "first_month": "DATE",
+    "last_month": "DATE",
+    "area_scope": "VARCHAR",
+    "suppression_threshold": "INTEGER",
+    "synthetic": "BOOLEAN",
+    "data_note_fi": "VARCHAR",
+}
+SYNTHETIC_NOTE_FI = "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä"
+
 SEXES = ("total", "male", "female")
 AREA_LEVEL_ORDER = {"country": 0, "region": 1, "municipality": 2}
 SEX_ORDER = {"total": 0, "male": 1, "female": 2}
@@ -148,3 +162,22 @@ def _level(area_code: str) -> str:
     if area_code == "SSS":
         return "country"
     return "region" if area_code.startswith("MK") else "municipality"
+
+
+def publication(run_id: str, published: pd.DataFrame, area_scope: str, threshold: int, synthetic: bool) -> pd.DataFrame:
+    months = pd.to_datetime(published["month"]) if len(published) else pd.Series(dtype="datetime64[ns]")
+    return pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "published_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+                "first_month": months.min() if len(months) else None,
+                "last_month": months.max() if len(months) else None,
+                "area_scope": area_scope,
+                "suppression_threshold": threshold,
+                "synthetic": synthetic,
+                "data_note_fi": SYNTHETIC_NOTE_FI if synthetic else None,
+            }
+        ],
+        columns=list(PUBLICATION_COLUMNS),
+    )

@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipelines.reports.content import latest_month
 from pipelines.reports.formatting import month_key
-from pipelines.reports.synthetic import is_synthetic
+from pipelines.reports.provenance import published_is_synthetic
 from pipelines.reports.writer import write_all_reports
 from pipelines.settings import load_settings
 
@@ -19,7 +19,7 @@ from pipelines.settings import load_settings
 def followup_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     month = month_key(latest_month(settings.published_path))
-    synthetic = is_synthetic(settings.landing_dir)
+    synthetic = published_is_synthetic(settings.published_path, settings.landing_dir)
     files = write_all_reports(
         settings.published_path,
         settings.reports_dir,

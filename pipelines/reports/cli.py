@@ -42,7 +42,8 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from pipelines.reports import ChromiumNotFoundError, ReportDataError, is_synthetic, write_all_reports
+    from pipelines.reports import ChromiumNotFoundError, ReportDataError, write_all_reports
+    from pipelines.reports.provenance import published_is_synthetic
 
     settings = load_settings()
     began = time.monotonic()
@@ -53,7 +54,7 @@ def run_report(args: argparse.Namespace) -> int:
             month=args.month,
             lang=args.lang,
             pdf=args.pdf,
-            synthetic=is_synthetic(settings.landing_dir),
+            synthetic=published_is_synthetic(settings.published_path, settings.landing_dir),
             suppression_threshold=settings.suppression_threshold,
             areas=args.areas,
         )

@@ -87,6 +87,13 @@ def test_published_tables_keep_the_contract(pipeline):
         )
 
 
+def test_the_publication_says_the_data_are_synthetic(pipeline):
+    settings, *_ = pipeline
+    assert query(settings.published_path, "select synthetic, data_note_fi, first_month, last_month from publication") == [
+        (True, "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä", date(2007, 9, 1), date(2009, 8, 1))
+    ]
+
+
 def test_every_area_sex_indicator_and_month_has_a_row(pipeline):
     settings, *_ = pipeline
     # Kainuu: the region and its nine municipalities in 2007-2009 (Vaala still in it).

@@ -99,3 +99,15 @@ def test_indicators_monthly_has_the_contract_columns_in_a_stable_order():
     result = indicators_monthly(controlled)
     assert list(result.columns) == list(INDICATORS_COLUMNS)
     assert list(zip(result["area_code"], result["sex"]))[:3] == [("MK18", "total"), ("MK18", "male"), ("MK18", "female")]
+
+
+def test_publication_records_the_synthetic_flag_and_the_months():
+    from pipelines.publish.tables import PUBLICATION_COLUMNS, SYNTHETIC_NOTE_FI, publication
+
+    published = pd.DataFrame([cell("2010-11-01", "MK18", "total", "unemployed", 1.0),
+                              cell("2010-12-01", "MK18", "total", "unemployed", 1.0)])
+    row = publication("run-1", published, "MK18", 5, synthetic=True).iloc[0]
+    assert list(row.index) == list(PUBLICATION_COLUMNS)
+    assert row["synthetic"] and row["data_note_fi"] == SYNTHETIC_NOTE_FI
+    assert (row["first_month"], row["last_month"]) == (pd.Timestamp("2010-11-01"), pd.Timestamp("2010-12-01"))
+    assert pd.isna(publication("run-2", published, "all", 5, synthetic=False).iloc[0]["data_note_fi"])

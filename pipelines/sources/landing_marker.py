@@ -1,9 +1,10 @@
-"""Is the data behind a report generated? The sample generator says so in its landing folder.
+"""Is the landed data generated? The sample generator says so in its landing folder.
 
 `kaira sample` (pipelines/sample/generator.py) writes `README.txt` into the landing root,
-whose first line is "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä". A report
-shows its synthetic banner exactly when that marker is present. Real deliveries never carry
-it; an operator's own README.txt without that first line does not count.
+whose first line is "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä". Publishing
+records the flag in the published `publication` table, so dashboards and reports label
+synthetic data as such. Real deliveries never carry the marker; an operator's own
+README.txt without that first line does not count.
 """
 
 from __future__ import annotations
