@@ -25,6 +25,7 @@ from pipelines.settings import load_settings
 from pipelines.validation.gx_runner import (
     ExpectationOutcome,
     check_specs_for_suite,
+    combine_outcomes,
     load_suite_spec,
     observed_text,
     validate_frame,
@@ -242,11 +243,19 @@ def gx_suites_asset_checks(
         broken: list[str] = []
         for entry, prepare_frame, with_context in zip(suites, prepares, takes_context, strict=True):
             try:
-                frame = entry.load_frame(context) if with_context else entry.load_frame()
-                rows = len(frame)
-                if prepare_frame is not None:
-                    frame = prepare_frame(frame)
-                outcomes = validate_frame(frame, entry.suite_name)
+                loaded = entry.load_frame(context) if with_context else entry.load_frame()
+                # A loader may give one frame, or (label, frame) chunks, e.g. a month at a time.
+                chunks = [("all", loaded)] if isinstance(loaded, pd.DataFrame) else list(loaded)
+                parts, labels, rows = [], [], 0
+                for label, frame in chunks:
+                    rows += len(frame)
+                    if prepare_frame is not None:
+                        frame = prepare_frame(frame)
+                    parts.append(validate_frame(frame, entry.suite_name))
+                    labels.append(label)
+                    del frame
+                outcomes = combine_outcomes(parts, labels) if chunks else validate_frame(
+                    pd.DataFrame(), entry.suite_name)
             except Exception as error:  # noqa: BLE001 - reported as failed checks, then re-raised below
                 context.log.exception(f"{entry.suite_name}: could not validate {entry.asset_key.to_user_string()}")
                 broken.append(entry.suite_name)

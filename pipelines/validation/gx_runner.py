@@ -78,6 +78,38 @@ class ExpectationOutcome:
         return "fail" if self.blocking else "warn"
 
 
+def combine_outcomes(parts: Sequence[Sequence[ExpectationOutcome]], labels: Sequence[str]) -> list[ExpectationOutcome]:
+    """One suite validated chunk by chunk (a month at a time, so memory is bounded by a
+    month, not by a backfill): an expectation is met when every chunk meets it; the
+    observed text names the chunks that did not, and the first one's observation."""
+    if len(parts) <= 1:
+        return list(parts[0]) if parts else []
+    combined = []
+    for index, first in enumerate(parts[0]):
+        outcomes = [part[index] for part in parts]
+        failed = [(label, o) for label, o in zip(labels, outcomes, strict=True) if not o.success]
+        counts = [o.unexpected_count for o in outcomes if o.unexpected_count is not None]
+        elements = [o.element_count for o in outcomes if o.element_count is not None]
+        if failed:
+            where = ", ".join(label for label, _ in failed[:3]) + (" …" if len(failed) > 3 else "")
+            observed = observed_text(f"{len(failed)} of {len(parts)} months ({where}): {failed[0][1].observed}")
+        else:
+            observed = observed_text(f"{len(parts)} months, all met; {labels[0]}: {first.observed}")
+        combined.append(
+            ExpectationOutcome(
+                check_name=first.check_name,
+                expectation_type=first.expectation_type,
+                severity=first.severity,
+                success=not failed,
+                description=first.description,
+                observed=observed,
+                unexpected_count=sum(counts) if counts else None,
+                element_count=sum(elements) if elements else None,
+            )
+        )
+    return combined
+
+
 # --- Suite files: JSON only, no great_expectations import ---------------------------------
 
 

@@ -42,12 +42,19 @@ def previous_month(month: date) -> date:
 
 
 def _loader(schema_table: str, month_column: str, *, with_previous_month: bool = False):
-    def load(context) -> pd.DataFrame:
+    """Read the run's months one at a time: a national backfill of many months would not
+    fit in memory as one DataFrame, a month does."""
+
+    def load(context):
         months = run_months(dict(context.run.tags))
-        if months is not None and with_previous_month:
+        path = load_settings().warehouse_path
+        if months is None:
+            yield "all months", read_table(path, schema_table)
+            return
+        for month in months:
             # The counter steps compare each month with the person's row of the month before.
-            months = sorted(set(months) | {previous_month(months[0])})
-        return read_table(load_settings().warehouse_path, schema_table, month_column, months)
+            wanted = [previous_month(month), month] if with_previous_month else [month]
+            yield f"{month:%Y-%m}", read_table(path, schema_table, month_column, wanted)
 
     return load
 
