@@ -8,6 +8,7 @@ validation -> publish -> reports.
 import dagster as dg
 
 from pipelines.jobs import monthly_job, reference_job
+from pipelines.operations.automation import landing_sensor, monthly_schedule, run_failure_alert
 from pipelines.publish.assets import published_tables
 from pipelines.reports.assets import followup_reports
 from pipelines.sources.assets import raw_jobseeker_spells, raw_kela_payments
@@ -26,5 +27,11 @@ defs = dg.Definitions(
     ],
     asset_checks=[*source_checks, mart_checks],
     jobs=[reference_job, monthly_job],
+    schedules=[monthly_schedule],
+    sensors=[landing_sensor, run_failure_alert],
     resources={"dbt": dbt_resource()},
+    # One process, steps one after another: DuckDB allows one writer, and the pool (run
+    # granularity) keeps other runs out but not a run's own parallel steps (the default
+    # multiprocess executor ran both ingest steps at once and one failed on the file lock).
+    executor=dg.in_process_executor,
 )

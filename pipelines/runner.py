@@ -8,7 +8,9 @@ loops over the months and dbt is invoked once for the whole window.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from typing import Callable
 
 import dagster as dg
 
@@ -37,8 +39,18 @@ class RunOutcome:
     failure: str | None = None
 
 
-def run_months(first_month: str, last_month: str, instance: dg.DagsterInstance | None = None) -> RunOutcome:
-    """Materialize the reference data, then every monthly asset for first..last in one run."""
+def run_months(
+    first_month: str,
+    last_month: str,
+    instance: dg.DagsterInstance | None = None,
+    *,
+    on_event: Callable[[dg.EventLogEntry], None] | None = None,
+) -> RunOutcome:
+    """Materialize the reference data, then every monthly asset for first..last in one run.
+
+    `on_event` (with an instance) is called with every event of the runs as it is stored:
+    `kaira run`'s progress display.
+    """
     from pipelines.definitions import defs
 
     outcome = RunOutcome()
@@ -47,7 +59,10 @@ def run_months(first_month: str, last_month: str, instance: dg.DagsterInstance |
         (defs.resolve_job_def("monthly_job"), range_tags(first_month, last_month)),
     ]
     for job, tags in jobs:
-        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        run_id = str(uuid.uuid4())  # known before the run starts, so a listener can follow it
+        if on_event is not None and instance is not None:
+            instance.add_event_listener(run_id, on_event)
+        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False, run_id=run_id)
         outcome.run_ids.append(result.run_id)
         if not result.success:
             outcome.success = False
@@ -59,7 +74,15 @@ def run_months(first_month: str, last_month: str, instance: dg.DagsterInstance |
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[0] if error.message else error.cls_name
-            return f"{event.step_key}: {message}"
+            data = event.step_failure_data
+            if data.user_failure_data is not None and data.user_failure_data.description:
+                message = data.user_failure_data.description  # dg.Failure(description=...)
+            else:
+                # Dagster wraps the asset's exception (DagsterExecutionStepExecutionError): the
+                # innermost cause is the one that says what went wrong.
+                error = data.error
+                while error.cause is not None:
+                    error = error.cause
+                message = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+            return f"{event.step_key}: {message.strip()}"
     return "the run failed"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+import traceback
 
 from pipelines.settings import load_settings
 
@@ -25,43 +27,118 @@ def add_operation_parsers(subparsers) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"kaira: {message}", file=sys.stderr)
+    print(f"kaira: {message}", file=sys.stderr, flush=True)
     return 1
 
 
+def _say(message: str) -> None:
+    print(f"kaira: {message}", flush=True)
+
+
+def selected_months(landing_dir, first: str | None, last: str | None) -> list[str]:
+    """Landed months within --from/--to; raises ValueError on a malformed or reversed range."""
+    from pipelines.operations.landing import check_month, landed_months
+
+    first = check_month(first) if first else None
+    last = check_month(last) if last else None
+    if first and last and last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    return [m for m in landed_months(landing_dir) if (not first or m >= first) and (not last or m <= last)]
+
+
 def run_command(args: argparse.Namespace) -> int:
-    from pipelines.operations.dagster_home import prepare_dagster_home
-    from pipelines.operations.landing import contiguous_ranges, landed_months
     from pipelines.operations.run_lock import WarehouseBusyError, exclusive_warehouse_lock
 
     settings = load_settings()
-    months = landed_months(settings.landing_dir)
-    if args.first:
-        months = [m for m in months if m >= args.first]
-    if args.last:
-        months = [m for m in months if m <= args.last]
+    try:
+        months = selected_months(settings.landing_dir, args.first, args.last)
+    except ValueError as error:
+        return _fail(str(error))
     if not months:
         return _fail(f"no month with both register files in {settings.landing_dir} for that range")
     if settings.pseudonym_key is None:
         return _fail("KAIRA_PSEUDONYM_KEY is not set: person-level data is not loaded without a key")
-
-    prepare_dagster_home()
-    import dagster as dg
-
-    from pipelines.runner import run_months
-
-    began = time.monotonic()
+    # The lock first, before seconds of imports: a second run fails at once.
     try:
-        with exclusive_warehouse_lock(settings.warehouse_dir, wait=args.wait):
-            instance = dg.DagsterInstance.get()
-            for first, last in contiguous_ranges(months):
-                print(f"kaira: running {first} .. {last}", flush=True)
-                outcome = run_months(first, last, instance=instance)
-                if not outcome.success:
-                    return _fail(f"run {outcome.run_ids[-1]} failed: {outcome.failure}")
+        with exclusive_warehouse_lock(settings.warehouse_dir, wait=args.wait, on_wait=_say):
+            return run_locked(months, settings, wait=args.wait)
     except WarehouseBusyError as error:
         return _fail(str(error))
-    print(f"kaira: {len(months)} months processed in {time.monotonic() - began:.0f} s; warehouse {settings.warehouse_path}")
+
+
+def run_locked(months: list[str], settings, *, wait: bool) -> int:
+    """Run the months through Dagster (the warehouse lock held): progress, summary, alert."""
+    from pipelines.operations.dagster_home import prepare_dagster_home
+    from pipelines.operations.decisions import describe_months
+    from pipelines.operations.landing import contiguous_ranges
+    from pipelines.operations.progress import Progress, output_to_log, plural
+    from pipelines.operations.run_lock import wait_for_writer_runs
+
+    began = time.monotonic()
+    home = prepare_dagster_home()
+    log_path = settings.warehouse_dir / "logs" / f"kaira-run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    _say(f"{plural(len(months), 'month')} {describe_months(months)}; Dagster instance {home}")
+    _say(f"Dagster's and dbt's own output goes to {log_path}")
+
+    run_ids: list[str] = []
+    failed_run: str | None = None
+    crash: BaseException | None = None
+    with output_to_log(log_path) as console:
+        progress = Progress(console)
+        try:
+            import dagster as dg
+
+            from pipelines.runner import run_months
+
+            instance = dg.DagsterInstance.get()
+            with progress.heartbeat():
+                for first, last in contiguous_ranges(months):
+                    wait_for_writer_runs(instance, wait=wait, exclude=set(run_ids), on_wait=progress.line)
+                    progress.line(f"months {first} .. {last}")
+                    outcome = run_months(first, last, instance=instance, on_event=progress.on_event)
+                    run_ids += outcome.run_ids
+                    if not outcome.success:
+                        failed_run = outcome.run_ids[-1] if outcome.run_ids else None
+                        break
+        except Exception as error:  # the traceback stays in the log; the user gets one line
+            traceback.print_exc()
+            crash = error
+
+    if crash is not None:
+        from pipelines.operations.run_lock import WarehouseBusyError
+
+        if isinstance(crash, WarehouseBusyError):
+            raise crash
+        reason = next(iter(str(crash).strip().splitlines()), "")
+        return _fail(f"{type(crash).__name__}: {reason} (details in {log_path})")
+    return report_runs(instance, run_ids, failed_run, settings, log_path=log_path, elapsed=time.monotonic() - began)
+
+
+def report_runs(instance, run_ids: list[str], failed_run: str | None, settings, *, log_path, elapsed: float) -> int:
+    """Print the summary; on failure write the alert (in-process runs trigger no sensor)."""
+    from pipelines.operations.alerts import alert_for_run, redact, write_alert
+    from pipelines.operations.summary import format_summary, summarize_runs
+
+    summary = summarize_runs(instance, run_ids)
+    alert = alert_path = None
+    if failed_run is not None:
+        alert = alert_for_run(instance, instance.get_run_by_id(failed_run), started="kaira run")
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(alert.text())
+        alert_path = write_alert(settings.warehouse_dir, alert, log=False)  # the CLI prints its own line
+    print(
+        format_summary(
+            summary,
+            elapsed=elapsed,
+            reports_dir=settings.reports_dir,
+            log_path=log_path,
+            success=failed_run is None,
+            alert_path=alert_path,
+        ),
+        flush=True,
+    )
+    if alert is not None:
+        return _fail(redact(alert.summary()))
     return 0
 
 

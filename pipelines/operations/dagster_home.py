@@ -11,11 +11,13 @@ DEFAULT_DAGSTER_HOME = Path("data/dagster_home")
 
 
 def prepare_dagster_home() -> Path:
-    """Use $DAGSTER_HOME (default data/dagster_home), copying dagster.yaml there if absent."""
+    """Use $DAGSTER_HOME (default data/dagster_home), with the repo's dagster.yaml copied there
+    when absent or older than the repo's (as the Makefile does), so the run queue and the
+    warehouse pool are the same for the CLI, `dagster dev` and the daemon."""
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        shutil.copyfile(REPO_ROOT / "dagster.yaml", config)
+    config, source = home / "dagster.yaml", REPO_ROOT / "dagster.yaml"
+    if not config.exists() or config.stat().st_mtime < source.stat().st_mtime:
+        shutil.copyfile(source, config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home

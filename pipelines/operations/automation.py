@@ -1,0 +1,216 @@
+"""The pipeline runs itself: a monthly schedule, a sensor on the landing folder, and an
+alert on every failed run. Thin Dagster wrappers: the facts come from landing.py (files)
+and history.py (the instance), the decisions from decisions.py, the alert from alerts.py.
+
+All three ship running (`default_status=RUNNING`): Kaira is a scheduled ETL, and automation
+that is silently off is worse than a run nobody clicked; every decision is idempotent (a
+month already processed from the same files is skipped, a run key is launched once). They
+act only where the Dagster daemon runs (`dagster dev` starts one); an operator can stop
+each in the UI (Automation), which the instance remembers.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.jobs import monthly_job, reference_job
+from pipelines.runner import partition_key, range_tags
+from pipelines.settings import Settings, load_settings
+
+from pipelines.operations.alerts import alert_for_run, write_alert
+from pipelines.operations.decisions import (
+    HashPair,
+    LandingCursor,
+    changed_months,
+    decide_month,
+    describe_months,
+    month_due,
+    plan_runs,
+    run_key,
+)
+from pipelines.operations.history import (
+    MONTHLY_JOB,
+    REFERENCE_JOB,
+    active_monthly_runs,
+    ingested_month,
+    materialized_months,
+    reference_built,
+)
+from pipelines.operations.landing import (
+    SOURCES,
+    delivery_paths,
+    file_state,
+    half_landed_months,
+    landed_months,
+    missing_files,
+    month_hashes,
+)
+
+# The registers usually arrive in the first week of the month; the 10th leaves a margin.
+SCHEDULE_CRON = "0 6 10 * *"
+SCHEDULE_TIMEZONE = "Europe/Helsinki"
+SENSOR_INTERVAL_SECONDS = 60
+# A file modified less than this long ago may still be being copied: look again next time.
+SETTLE_SECONDS = 60
+CHANGED_MONTHS_TAG = "kaira/changed_months"
+
+
+# --- monthly schedule ---------------------------------------------------------------------
+
+
+def evaluate_month(instance: dg.DagsterInstance, month: str, settings: Settings) -> dg.RunRequest | dg.SkipReason:
+    missing = missing_files(settings.landing_dir, month)
+    hashes = None if missing else month_hashes(settings.landing_dir, month)
+    ingested = ingested_month(instance, month)
+    decision = decide_month(
+        month,
+        missing=missing,
+        hashes=hashes,
+        ingested_hashes=ingested.hashes if ingested else None,
+        ingested_run_id=ingested.run_id if ingested else None,
+        ingested_succeeded=bool(ingested and ingested.succeeded),
+        active_run_id=active_monthly_runs(instance).get(month),
+        warehouse_exists=settings.warehouse_path.exists(),
+        reference_ready=reference_built(instance),
+    )
+    if not decision.run:
+        return dg.SkipReason(decision.reason)
+    return dg.RunRequest(
+        run_key=run_key(month, month, {month: hashes}),
+        partition_key=partition_key(month),
+        tags={CHANGED_MONTHS_TAG: month},
+    )
+
+
+@dg.schedule(
+    name="monthly_schedule",
+    job=monthly_job,
+    cron_schedule=SCHEDULE_CRON,
+    execution_timezone=SCHEDULE_TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="On the 10th at 06:00 (Helsinki): process the previous month, unless its files are "
+    "missing or it was already processed from the same files (the tick says why it skipped).",
+)
+def monthly_schedule(context: dg.ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+    return evaluate_month(context.instance, month_due(tick), load_settings())
+
+
+# --- landing sensor -----------------------------------------------------------------------
+
+
+def scan_landing(
+    landing_dir: Path, cache: dict[str, list], *, now: float, settle_seconds: float
+) -> tuple[dict[str, HashPair], list[str], dict[str, list]]:
+    """Landed months -> hash pair; months whose files are still being written; the new stat cache."""
+    landed: dict[str, HashPair] = {}
+    arriving: list[str] = []
+    files: dict[str, list] = {}
+    for month in landed_months(landing_dir):
+        paths = delivery_paths(landing_dir, month)
+        try:
+            if any(now - paths[source].stat().st_mtime < settle_seconds for source in SOURCES):
+                arriving.append(month)
+                continue
+            states = {}
+            for source in SOURCES:
+                key = paths[source].relative_to(landing_dir).as_posix()
+                states[source] = file_state(paths[source], cache, key)
+                files[key] = states[source].as_list()
+        except FileNotFoundError:
+            continue  # removed while we looked
+        landed[month] = tuple(states[source].sha256 for source in SOURCES)  # type: ignore[assignment]
+    return landed, arriving, files
+
+
+def monthly_request(first: str, last: str, landed: dict[str, HashPair], changed: list[str]) -> dg.RunRequest:
+    tags = {CHANGED_MONTHS_TAG: describe_months([m for m in changed if first <= m <= last]) or "-"}
+    key = run_key(first, last, landed)
+    if first == last:
+        return dg.RunRequest(run_key=key, job_name=MONTHLY_JOB, partition_key=partition_key(first), tags=tags)
+    # One run for the range (the monthly assets have BackfillPolicy.single_run()).
+    return dg.RunRequest(run_key=key, job_name=MONTHLY_JOB, tags={**tags, **range_tags(first, last)})
+
+
+def evaluate_landing(
+    instance: dg.DagsterInstance,
+    cursor_text: str | None,
+    settings: Settings,
+    *,
+    now: float | None = None,
+    settle_seconds: float = SETTLE_SECONDS,
+) -> dg.SensorResult:
+    seen = LandingCursor.from_json(cursor_text)
+    now = time.time() if now is None else now
+    landed, arriving, files = scan_landing(settings.landing_dir, seen.files, now=now, settle_seconds=settle_seconds)
+
+    to_run, already, running = [], [], []
+    warehouse_exists = settings.warehouse_path.exists()
+    changed = changed_months(landed, seen.months)
+    active = active_monthly_runs(instance) if changed else {}
+    for month in changed:
+        ingested = ingested_month(instance, month)
+        if ingested and ingested.succeeded and ingested.hashes == landed[month] and warehouse_exists:
+            already.append(month)  # e.g. processed by `kaira run` before the sensor was on
+        elif month in active:
+            running.append(month)  # a run (UI, CLI, schedule) is on it already
+        else:
+            to_run.append(month)
+    ranges = plan_runs(to_run, materialized_months(instance) if to_run else set(), set(landed))
+
+    # Months still arriving keep what the sensor saw before, so they count as changed next time.
+    months = {**{m: p for m, p in seen.months.items() if m in arriving}, **landed}
+    cursor = LandingCursor(months=months, files=files).to_json()
+
+    requests: list[dg.RunRequest] = []
+    if ranges and not reference_built(instance):
+        # The monthly models read the seeds: build them first (the pool runs the two in order).
+        key = f"reference-before-{run_key(*ranges[0], landed)}"
+        requests.append(dg.RunRequest(run_key=key, job_name=REFERENCE_JOB))
+    requests += [monthly_request(first, last, landed, to_run) for first, last in ranges]
+    if requests:
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+    notes = [f"no new or changed deliveries in {settings.landing_dir} ({len(landed)} months landed)"]
+    if already:
+        notes.append(f"{describe_months(already)} already processed from the same files")
+    if running:
+        run_ids = ", ".join(sorted({active[month] for month in running}))
+        notes.append(f"{describe_months(running)} queued or running in run(s) {run_ids}")
+    if arriving:
+        notes.append(f"{describe_months(arriving)} still arriving (modified in the last {settle_seconds:.0f} s)")
+    for month, waiting_for in half_landed_months(settings.landing_dir).items():
+        names = " and ".join(path.relative_to(settings.landing_dir).as_posix() for path in waiting_for)
+        notes.append(f"{month} waits for {names}")
+    return dg.SensorResult(skip_reason=dg.SkipReason("; ".join(notes)), cursor=cursor)
+
+
+@dg.sensor(
+    name="landing_sensor",
+    jobs=[reference_job, monthly_job],
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When both files of a month have landed, or one has changed, process that month and "
+    "the later months already processed (one run for the range). The same files never run twice.",
+)
+def landing_sensor(context: dg.SensorEvaluationContext):
+    return evaluate_landing(context.instance, context.cursor, load_settings())
+
+
+# --- failure alert ------------------------------------------------------------------------
+
+
+@dg.run_failure_sensor(
+    name="run_failure_alert",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every failed run of this code location leaves an alert file in <warehouse>/alerts/ "
+    "(run id, job, failed step, first error; identity codes redacted) and an error log line.",
+)
+def run_failure_alert(context: dg.RunFailureSensorContext):
+    alert = alert_for_run(context.instance, context.dagster_run)
+    path = write_alert(load_settings().warehouse_dir, alert)
+    context.log.error(f"{alert.summary()} (alert file {path})")

@@ -1,0 +1,39 @@
+"""The instance settings of dagster.yaml, as Dagster 1.13 reads them, and the Dagster home
+the CLI prepares.
+
+Protects: runs wait in a queue, and every run with a warehouse-writing step holds the
+`warehouse_writer` pool (limit 1) for the whole run; the CLI uses the repo's settings.
+"""
+
+import os
+import shutil
+import time
+
+import dagster as dg
+
+from pipelines.operations.dagster_home import REPO_ROOT, prepare_dagster_home
+
+
+def test_dagster_yaml_gives_a_run_queue_and_a_one_writer_pool(tmp_path):
+    shutil.copyfile(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        config = instance.get_concurrency_config()
+        assert config.pool_config.pool_granularity.value == "run"
+        assert config.pool_config.default_pool_limit == 1
+        assert config.run_queue_config.should_block_op_concurrency_limited_runs
+        assert instance.global_op_concurrency_default_limit == 1
+
+
+def test_the_cli_prepares_dagster_home_with_the_repos_settings(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert prepare_dagster_home() == home
+    config = home / "dagster.yaml"
+    assert config.read_text() == (REPO_ROOT / "dagster.yaml").read_text()
+    config.write_text("# an older copy\n")
+    past = time.time() - 3600
+    os.utime(config, (past, past))
+    prepare_dagster_home()
+    assert config.read_text() == (REPO_ROOT / "dagster.yaml").read_text()
+    assert os.environ["DAGSTER_HOME"] == str(home)
