@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from pipelines.reference import holidays as reference_holidays
+
 _EPOCH = dt.date(1970, 1, 1)
 _MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -87,43 +89,10 @@ def weekday_prefix(first_day: int, last_day: int) -> np.ndarray:
     return prefix
 
 
-def easter_sunday(year: int) -> dt.date:
-    """Gregorian Easter (the anonymous algorithm)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    ell = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * ell) // 451
-    month, day = divmod(h + ell - 7 * m + 114, 31)
-    return dt.date(year, month, day + 1)
-
-
 def finnish_holidays(year: int) -> set[dt.date]:
-    """Finnish public holidays and the customary days off (Midsummer Eve, Christmas Eve).
-
-    Only an approximation for the calibration aid; the warehouse uses its own reference data.
-    """
-    easter = easter_sunday(year)
-    midsummer_eve = next(
-        dt.date(year, 6, day) for day in range(19, 26) if dt.date(year, 6, day).weekday() == 4
-    )
-    return {
-        dt.date(year, 1, 1),
-        dt.date(year, 1, 6),
-        easter - dt.timedelta(days=2),
-        easter + dt.timedelta(days=1),
-        dt.date(year, 5, 1),
-        easter + dt.timedelta(days=39),
-        midsummer_eve,
-        dt.date(year, 12, 6),
-        dt.date(year, 12, 24),
-        dt.date(year, 12, 25),
-        dt.date(year, 12, 26),
-    }
+    """Finnish public holidays and the customary days off: the same list as the
+    warehouse's holiday seed (pipelines/reference/holidays.py)."""
+    return {day for day, _ in reference_holidays.finnish_holidays(year)}
 
 
 def count_date(month: int) -> dt.date:
