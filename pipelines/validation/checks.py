@@ -245,7 +245,8 @@ def gx_suites_asset_checks(
             try:
                 loaded = entry.load_frame(context) if with_context else entry.load_frame()
                 # A loader may give one frame, or (label, frame) chunks, e.g. a month at a time.
-                chunks = [("all", loaded)] if isinstance(loaded, pd.DataFrame) else list(loaded)
+                # One chunk resident at a time: never drain the generator into a list.
+                chunks = [("all", loaded)] if isinstance(loaded, pd.DataFrame) else loaded
                 parts, labels, rows = [], [], 0
                 for label, frame in chunks:
                     rows += len(frame)
@@ -254,7 +255,7 @@ def gx_suites_asset_checks(
                     parts.append(validate_frame(frame, entry.suite_name))
                     labels.append(label)
                     del frame
-                outcomes = combine_outcomes(parts, labels) if chunks else validate_frame(
+                outcomes = combine_outcomes(parts, labels) if parts else validate_frame(
                     pd.DataFrame(), entry.suite_name)
             except Exception as error:  # noqa: BLE001 - reported as failed checks, then re-raised below
                 context.log.exception(f"{entry.suite_name}: could not validate {entry.asset_key.to_user_string()}")
