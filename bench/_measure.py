@@ -13,7 +13,10 @@ previous step's peak. The worker reports:
 - peak RSS "worker": `getrusage(RUSAGE_SELF).ru_maxrss` of the worker, i.e. the Python
   process in which Dagster executes the run in-process (ingest, GX checks, publishing);
 - peak RSS "child": `getrusage(RUSAGE_CHILDREN).ru_maxrss`, the largest single reaped
-  descendant: the dbt subprocess (with its DuckDB) of the reference or the monthly step;
+  descendant: the dbt subprocess (with its DuckDB) of the reference or the monthly step, or
+  a Chromium of the reports step. Linux counts a child's peak from fork, so a child started
+  by a large worker shows at least the worker's RSS at that moment: when "child" is close
+  to "worker", read it as an upper bound (the Dagster step table's sampled RSS tells);
 - peak RSS "tree": the largest sum of RSS over the worker and all its live descendants,
   sampled by the parent from /proc every 0.2 s (shared pages counted twice; a short spike
   between samples can be missed). Use it for "how much memory does the machine need".
@@ -332,7 +335,8 @@ def _count(con, table: str, column: str, months: list[str]) -> int:
     if not exists:
         return 0
     placeholders = ", ".join("?" for _ in months)
-    return con.execute(f"select count(*) from {table} where {column} in ({placeholders})", _month_dates(months)).fetchone()[0]
+    sql = f"select count(*) from {table} where {column} in ({placeholders})"
+    return con.execute(sql, _month_dates(months)).fetchone()[0]
 
 
 def warehouse_rows(warehouse_dir: Path, months: list[str]) -> tuple[dict[str, int], dict[str, int]]:
@@ -377,7 +381,8 @@ class DagsterStep:
 
     def peak_rss_mb(self, samples: list[tuple[float, int, int]]) -> tuple[float | None, float | None]:
         """Peak (worker, tree) RSS sampled while the step ran; None without samples."""
-        inside = [(root, tree) for at, root, tree in samples if self.started_at <= at <= self.started_at + self.duration_s]
+        ended_at = self.started_at + self.duration_s
+        inside = [(root, tree) for at, root, tree in samples if self.started_at <= at <= ended_at]
         if not inside:
             return None, None
         return max(r for r, _ in inside) / 2**20, max(t for _, t in inside) / 2**20

@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         backfill.rows_in, backfill.rows_out = _measure.warehouse_rows(Path(environment["KAIRA_WAREHOUSE_DIR"]), months)
         steps.append(backfill)
         print(f"backfill: {backfill.wall_s:,.1f} s", flush=True)
-        assert backfill.value["success"], f"backfill run failed: {backfill.value['failure']}"
+        if not backfill.value["success"]:  # a failed Dagster run: show how far it got, then fail
+            _measure.print_steps(f"Kainuu (MK18), {args.first} .. {args.last} (FAILED)", steps)
+            _measure.print_run_breakdown("backfill", backfill.value["run_ids"], backfill.samples)
+            raise AssertionError(f"backfill run failed: {backfill.value['failure']}")
 
         _measure.print_steps(f"Kainuu (MK18), {args.first} .. {args.last}", steps)
         _measure.print_run_breakdown(f"backfill ({months[0]} .. {months[-1]})", backfill.value["run_ids"],

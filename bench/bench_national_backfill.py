@@ -114,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             step.rows_in, step.rows_out = _measure.warehouse_rows(Path(environment["KAIRA_WAREHOUSE_DIR"]), step_months)
             steps.append(step)
             _progress(step)
-            assert step.value["success"], f"{name} run failed: {step.value['failure']}"
+            if not step.value["success"]:  # a failed Dagster run: show how far it got, then fail
+                _measure.print_steps(f"national scale, {args.first} .. {args.last} (FAILED in {name})", steps)
+                _measure.print_run_breakdown(name, step.value["run_ids"], step.samples)
+                raise AssertionError(f"{name} run failed: {step.value['failure']}")
 
         _measure.print_steps(f"national scale, {args.first} .. {args.last}", steps)
         for step in (s for s in steps if s.name != "generate"):
