@@ -74,6 +74,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines import indicators
+
 __all__ = [
     "SOURCE1_COUNTS",
     "KELA_COUNTS",
@@ -86,41 +88,14 @@ __all__ = [
     "apply_disclosure_control",
 ]
 
-SOURCE1_COUNTS: tuple[str, ...] = (
-    "unemployed",
-    "long_term_unemployed",
-    "equivalent_long_term_unemployed",
-    "returned_from_services",
-    "service_to_service",
-    "structural_unemployed",
-    "youth_unemployed",
-    "laid_off",
-    "in_services",
-    "structural_inflow",
-)
-KELA_COUNTS: tuple[str, ...] = (
-    "tmt_recipients",
-    "tmt_recipients_300_499",
-    "tmt_recipients_500_999",
-    "tmt_recipients_1000_plus",
-    "tmt_recipients_over_500",
-)
+SOURCE1_COUNTS = indicators.JOBSEEKER_COUNTS
+KELA_COUNTS = indicators.KELA_COUNTS
 COUNT_INDICATORS: tuple[str, ...] = SOURCE1_COUNTS + KELA_COUNTS
-EURO_BLOCK: tuple[str, ...] = (
-    "tmt_paid_eur",
-    "tmt_municipal_share_eur",
-    "tmt_municipal_share_expected_eur",
-    "tmt_municipal_share_diff_eur",
-)
-INTERNAL_PERSONS_ANY_ROW = "tmt_persons_any_row"
+EURO_BLOCK = indicators.EURO_BLOCK
+INTERNAL_PERSONS_ANY_ROW = indicators.PERSONS_ANY_TMT_ROW
 CANONICAL_INDICATORS: tuple[str, ...] = COUNT_INDICATORS + EURO_BLOCK
-STRUCTURAL_WHOLE = "structural_unemployed"
-STRUCTURAL_GROUPS: tuple[str, ...] = (
-    "long_term_unemployed",
-    "equivalent_long_term_unemployed",
-    "returned_from_services",
-    "service_to_service",
-)
+STRUCTURAL_WHOLE = indicators.STRUCTURAL_WHOLE
+STRUCTURAL_GROUPS = indicators.STRUCTURAL_GROUPS
 SUPPRESSED = "suppressed"
 
 REQUIRED_COLUMNS = (

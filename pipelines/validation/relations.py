@@ -19,45 +19,19 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from pipelines import indicators
+
 # --- Indicators (METRICS.md; dbt_project/macros/indicators.sql holds the same lists) ---
 
-JOBSEEKER_INDICATORS: tuple[str, ...] = (
-    "unemployed",
-    "long_term_unemployed",
-    "equivalent_long_term_unemployed",
-    "returned_from_services",
-    "service_to_service",
-    "structural_unemployed",
-    "youth_unemployed",
-    "laid_off",
-    "in_services",
-    "structural_inflow",
-)
-KELA_COUNT_INDICATORS: tuple[str, ...] = (
-    "tmt_recipients",
-    "tmt_recipients_300_499",
-    "tmt_recipients_500_999",
-    "tmt_recipients_1000_plus",
-    "tmt_recipients_over_500",
-)
-EURO_INDICATORS: tuple[str, ...] = (
-    "tmt_paid_eur",
-    "tmt_municipal_share_eur",
-    "tmt_municipal_share_expected_eur",
-    "tmt_municipal_share_diff_eur",
-)
-# Internal: the persons behind a cell's euros, for disclosure control; never published.
-INTERNAL_INDICATORS: tuple[str, ...] = ("tmt_persons_any_row",)
+JOBSEEKER_INDICATORS = indicators.JOBSEEKER_COUNTS
+KELA_COUNT_INDICATORS = indicators.KELA_COUNTS
+EURO_INDICATORS = indicators.EURO_BLOCK
+INTERNAL_INDICATORS: tuple[str, ...] = (indicators.PERSONS_ANY_TMT_ROW,)
 PUBLISHED_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + KELA_COUNT_INDICATORS + EURO_INDICATORS
 WAREHOUSE_INDICATORS: tuple[str, ...] = PUBLISHED_INDICATORS + INTERNAL_INDICATORS
 
-STRUCTURAL_WHOLE = "structural_unemployed"
-STRUCTURAL_GROUPS: tuple[str, ...] = (
-    "long_term_unemployed",
-    "equivalent_long_term_unemployed",
-    "returned_from_services",
-    "service_to_service",
-)
+STRUCTURAL_WHOLE = indicators.STRUCTURAL_WHOLE
+STRUCTURAL_GROUPS = indicators.STRUCTURAL_GROUPS
 # Region = sum of its municipalities holds for the jobseeker counts and the euros; Kela's
 # recipients are distinct persons per area (one person can be billed by two municipalities).
 REGION_ADDITIVE_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + EURO_INDICATORS
