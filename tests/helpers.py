@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,25 @@ def query(database: Path, sql: str, parameters: list | None = None) -> list[tupl
 
 def python() -> str:
     return sys.executable
+
+
+@contextmanager
+def generated_pipeline_run(root: Path, first: str, last: str):
+    """Generate the sample for first..last into `root` and run it through Dagster, in an
+    environment and a Dagster instance of the test's own. Yields (settings, instance, outcome)."""
+    import dagster as dg
+    import pytest
+
+    from pipelines.runner import run_months
+    from pipelines.sample import generate_sample
+    from pipelines.settings import load_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment(root).items():
+            patch.setenv(name, value)
+        settings = load_settings()
+        generate_sample(settings.landing_dir, start=first, end=last)
+        with dg.instance_for_test() as instance:
+            outcome = run_months(first, last, instance=instance)
+            assert outcome.success, outcome.failure
+            yield settings, instance, outcome

@@ -21,10 +21,8 @@ import pytest
 
 from pipelines.publish.tables import INDICATORS_COLUMNS, RUN_CHECKS_COLUMNS, TARGET_COLUMNS
 from pipelines.runner import run_months
-from pipelines.sample import generate_sample
-from pipelines.settings import load_settings
 from pipelines.sources.henkilotunnus import pseudonymise
-from tests.helpers import TEST_KEY, environment, query
+from tests.helpers import TEST_KEY, generated_pipeline_run, query
 
 pytestmark = pytest.mark.e2e
 
@@ -38,16 +36,8 @@ IDENTITY_CODE = re.compile(r"\d{6}[-+A-FYXWVU]\d{3}[0-9A-Y]")
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in environment(root).items():
-            patch.setenv(name, value)
-        settings = load_settings()
-        generate_sample(settings.landing_dir, start=FIRST, end=LAST)
-        with dg.instance_for_test() as instance:
-            outcome = run_months(FIRST, LAST, instance=instance)
-            assert outcome.success, outcome.failure
-            yield settings, instance, outcome
+    with generated_pipeline_run(tmp_path_factory.mktemp("e2e"), FIRST, LAST) as (settings, instance, outcome):
+        yield settings, instance, outcome
 
 
 def indicator_rows(settings, where: str = "true", parameters=None):

@@ -28,9 +28,7 @@ import pytest
 
 from pipelines.publish.writer import PAUSE_BEFORE_SWAP_ENV
 from pipelines.runner import range_tags, run_months
-from pipelines.sample import generate_sample
-from pipelines.settings import load_settings
-from tests.helpers import environment, query
+from tests.helpers import generated_pipeline_run, query
 
 pytestmark = pytest.mark.e2e
 
@@ -39,16 +37,8 @@ FIRST, LAST = "2009-01", "2009-03"
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    root = tmp_path_factory.mktemp("faults")
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in environment(root).items():
-            patch.setenv(name, value)
-        settings = load_settings()
-        generate_sample(settings.landing_dir, start=FIRST, end=LAST)
-        with dg.instance_for_test() as instance:
-            outcome = run_months(FIRST, LAST, instance=instance)
-            assert outcome.success, outcome.failure
-            yield settings, instance
+    with generated_pipeline_run(tmp_path_factory.mktemp("faults"), FIRST, LAST) as (settings, instance, outcome):
+        yield settings, instance
 
 
 def digest(path: Path) -> str:
