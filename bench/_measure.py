@@ -89,7 +89,7 @@ def apply_environment(values: dict[str, str]) -> None:
     """Set the variables here, so the workers inherit them and the parent reads the same files."""
     os.environ.update(values)
     sys.path[:0] = [p for p in (str(REPO_ROOT),) if p not in sys.path]
-    from pipelines.operations.dagster_home import prepare_dagster_home
+    from pipelines.cli.dagster_home import prepare_dagster_home
 
     prepare_dagster_home()
 
@@ -312,7 +312,7 @@ def pipeline_run(first: str, last: str) -> dict:
     """`run_months(first, last)` through Dagster, with the instance of $DAGSTER_HOME."""
     import dagster as dg
 
-    from pipelines.runner import run_months
+    from pipelines.cli.runner import run_months
 
     instance = dg.DagsterInstance.get()
     outcome = run_months(first, last, instance=instance)

@@ -61,9 +61,9 @@ def generated_pipeline_run(root: Path, first: str, last: str):
     import dagster as dg
     import pytest
 
-    from pipelines.runner import run_months
+    from pipelines.cli.runner import run_months
     from pipelines.sample import generate_sample
-    from pipelines.settings import load_settings
+    from pipelines.core.settings import load_settings
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment(root).items():

@@ -22,7 +22,7 @@ from pipelines.publish.tables import (
     target_followup,
 )
 from pipelines.publish.writer import publish_atomically
-from pipelines.settings import load_settings
+from pipelines.core.settings import load_settings
 from pipelines.sources.landing_marker import is_synthetic
 from pipelines.validation.checks import read_table
 from pipelines.validation.gx_runner import ExpectationOutcome, blocking_failures, validate_frame

@@ -74,7 +74,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines import indicators
+from pipelines.core import indicators
 
 __all__ = [
     "SOURCE1_COUNTS",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.core.indicators import SEXES
+
 INDICATORS_COLUMNS = {
     "month": "DATE",
     "count_date": "DATE",
@@ -64,7 +66,6 @@ PUBLICATION_COLUMNS = {
 }
 SYNTHETIC_NOTE_FI = "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä"
 
-SEXES = ("total", "male", "female")
 AREA_LEVEL_ORDER = {"country": 0, "region": 1, "municipality": 2}
 SEX_ORDER = {"total": 0, "male": 1, "female": 2}
 

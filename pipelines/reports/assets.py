@@ -3,10 +3,10 @@
 import dagster as dg
 
 from pipelines.reports.content import latest_month
-from pipelines.reports.formatting import month_key
+from pipelines.core.months import month_text
 from pipelines.reports.provenance import published_is_synthetic
 from pipelines.reports.writer import write_all_reports
-from pipelines.settings import load_settings
+from pipelines.core.settings import load_settings
 
 
 @dg.asset(
@@ -18,7 +18,7 @@ from pipelines.settings import load_settings
 )
 def followup_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
-    month = month_key(latest_month(settings.published_path))
+    month = month_text(latest_month(settings.published_path))
     synthetic = published_is_synthetic(settings.published_path, settings.landing_dir)
     files = write_all_reports(
         settings.published_path,

@@ -14,17 +14,13 @@ from pathlib import Path
 
 import duckdb
 
-from .formatting import LANGUAGES, add_months, parse_month
+from pipelines.core.indicators import EURO_BLOCK, JOBSEEKER_COUNTS, KELA_COUNTS, STRUCTURAL_GROUPS
+from pipelines.core.months import parse_month, shift_month
+
+from .formatting import LANGUAGES
 
 TARGET_HALVE = "kaira_1_halve_structural"
 TARGET_INFLOW = "kaira_2_structural_inflow"
-SEXES = ("total", "male", "female")
-STRUCTURAL_GROUPS = (
-    "long_term_unemployed",
-    "equivalent_long_term_unemployed",
-    "returned_from_services",
-    "service_to_service",
-)
 KELA_COLUMNS = (
     "tmt_recipients_over_500",
     "tmt_recipients_300_499",
@@ -34,9 +30,7 @@ KELA_COLUMNS = (
     "tmt_municipal_share_expected_eur",
     "tmt_municipal_share_diff_eur",
 )
-EURO_INDICATORS = frozenset(
-    {"tmt_paid_eur", "tmt_municipal_share_eur", "tmt_municipal_share_expected_eur", "tmt_municipal_share_diff_eur"}
-)
+EURO_INDICATORS = frozenset(EURO_BLOCK)
 KEY_FIGURES = (
     "unemployed",
     "structural_unemployed",
@@ -49,25 +43,8 @@ KEY_FIGURES = (
     "tmt_paid_eur",
 )
 SERIES_INDICATORS = ("structural_unemployed", *STRUCTURAL_GROUPS, "youth_unemployed", "structural_inflow", "unemployed")
-# Every indicator the definitions section explains, in METRICS.md's order.
-DEFINED_INDICATORS = (
-    "unemployed",
-    *STRUCTURAL_GROUPS,
-    "structural_unemployed",
-    "youth_unemployed",
-    "laid_off",
-    "in_services",
-    "structural_inflow",
-    "tmt_recipients",
-    "tmt_recipients_300_499",
-    "tmt_recipients_500_999",
-    "tmt_recipients_1000_plus",
-    "tmt_recipients_over_500",
-    "tmt_paid_eur",
-    "tmt_municipal_share_eur",
-    "tmt_municipal_share_expected_eur",
-    "tmt_municipal_share_diff_eur",
-)
+# Every indicator the definitions section explains, in the contract's order.
+DEFINED_INDICATORS = (*JOBSEEKER_COUNTS, *KELA_COUNTS, *EURO_BLOCK)
 
 
 class ReportDataError(LookupError):
@@ -193,7 +170,7 @@ class ReportContent:
 
     @property
     def year_ago(self) -> date:
-        return add_months(self.month, -12)
+        return shift_month(self.month, -12)
 
     def figure(self, indicator: str, sex: str = "total") -> Cell:
         return self.figures.get((indicator, sex), MISSING)
@@ -301,7 +278,7 @@ def _target_rows(con, target_id: str, month: date, area_code: str) -> dict[str, 
 def _month_ranges(months: list[date]) -> tuple[tuple[date, date], ...]:
     ranges: list[tuple[date, date]] = []
     for month in sorted(months):
-        if ranges and add_months(ranges[-1][1], 1) == month:
+        if ranges and shift_month(ranges[-1][1], 1) == month:
             ranges[-1] = (ranges[-1][0], month)
         else:
             ranges.append((month, month))
@@ -361,7 +338,7 @@ def _gather(con, area_code: str, month: date, lang: str, synthetic: bool, thresh
             con.execute(
                 """select indicator, sex, value, status from indicators_monthly
                    where month = ? and area_code = ? and sex = 'total'""",
-                [add_months(month, -12), area_code],
+                [shift_month(month, -12), area_code],
             ).fetchall()
         ).items()
     }
@@ -444,7 +421,7 @@ def _series(con, area_code: str, start: date, end: date) -> Series:
     month = start
     while month <= end:
         months.append(month)
-        month = add_months(month, 1)
+        month = shift_month(month, 1)
     placeholders = ", ".join("?" for _ in SERIES_INDICATORS)
     rows = con.execute(
         f"""select month, indicator, value, status from indicators_monthly

@@ -18,8 +18,10 @@ import pandas as pd
 
 from pipelines.publish.tables import INDICATORS_COLUMNS, RUN_CHECKS_COLUMNS, TARGET_COLUMNS
 
-from .content import STRUCTURAL_GROUPS, TARGET_HALVE, TARGET_INFLOW
-from .formatting import add_months, parse_month
+from pipelines.core.indicators import STRUCTURAL_GROUPS
+
+from .content import TARGET_HALVE, TARGET_INFLOW
+from pipelines.core.months import parse_month, shift_month
 
 REGION = ("MK18", "region", "Kainuu")
 MUNICIPALITIES = (("KU205", "municipality", "Kajaani"), ("KU697", "municipality", "Ristijärvi"))
@@ -76,12 +78,12 @@ def _months() -> list[date]:
     months, month = [], parse_month(FIRST_MONTH)
     while month <= parse_month(LAST_MONTH):
         months.append(month)
-        month = add_months(month, 1)
+        month = shift_month(month, 1)
     return months
 
 
 def _count_date(month: date) -> date:
-    following = add_months(month, 1)
+    following = shift_month(month, 1)
     day = date.fromordinal(following.toordinal() - 1)
     while day.weekday() >= 5:
         day = date.fromordinal(day.toordinal() - 1)

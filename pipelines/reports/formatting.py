@@ -129,24 +129,3 @@ def raw_number(value: float) -> str:
     """The published number for a data attribute: 3243.0 -> '3243', 2244.5 -> '2244.5' (never exponents)."""
     number = float(value)
     return str(int(number)) if number.is_integer() else repr(number)
-
-
-def month_key(month: date) -> str:
-    """date(2010, 12, 1) -> '2010-12', as file names and the CLI spell a month."""
-    return f"{month.year:04d}-{month.month:02d}"
-
-
-def parse_month(text: str) -> date:
-    """'2010-12' -> date(2010, 12, 1); anything else is a clear error."""
-    parts = text.strip().split("-")
-    if len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2 or not (parts[0] + parts[1]).isdigit():
-        raise ValueError(f"month {text!r} is not of the form YYYY-MM")
-    year, month = int(parts[0]), int(parts[1])
-    if not 1 <= month <= 12:
-        raise ValueError(f"month {text!r} is not of the form YYYY-MM")
-    return date(year, month, 1)
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)

@@ -14,14 +14,14 @@ from functools import lru_cache
 import jinja2
 from markupsafe import Markup
 
+from pipelines.core.indicators import SEXES, STRUCTURAL_GROUPS
+
 from . import charts
 from .content import (
     DEFINED_INDICATORS,
     EURO_INDICATORS,
     KELA_COLUMNS,
     KEY_FIGURES,
-    SEXES,
-    STRUCTURAL_GROUPS,
     Cell,
     ReportContent,
     TargetRow,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import browser
 from .content import ReportContent, build_report, latest_month, published_areas
-from .formatting import month_key, parse_month
+from pipelines.core.months import month_text, parse_month_argument
 from .render import render_html
 
 PDF_WORKERS = 2
@@ -42,7 +42,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _write_html(content: ReportContent, out_dir: Path) -> tuple[Path, Path]:
-    month = month_key(content.month)
+    month = month_text(content.month)
     html_path, pdf_path = report_paths(out_dir, content.area_code, month, content.lang)
     _write_text(html_path, render_html(content))
     return html_path, pdf_path
@@ -68,7 +68,7 @@ def write_report(
     html_path, pdf_path = _write_html(content, out_dir)
     if pdf:
         browser.print_pdf(html_path, pdf_path)
-    return ReportFiles(html_path, pdf_path if pdf else None, content.area_code, month_key(content.month), lang)
+    return ReportFiles(html_path, pdf_path if pdf else None, content.area_code, month_text(content.month), lang)
 
 
 def write_all_reports(
@@ -88,17 +88,17 @@ def write_all_reports(
     """
     if pdf:
         browser.find_chromium()
-    report_month = parse_month(month) if month else latest_month(published_path)
+    report_month = parse_month_argument(month) if month else latest_month(published_path)
     published = [code for code, _, _ in published_areas(published_path, report_month)]
     if areas:
         wanted = [code.strip().upper() for code in areas]
         unknown = [code for code in wanted if code not in published]
         if unknown:
             raise LookupError(
-                f"not published for {month_key(report_month)}: {', '.join(unknown)}; published: {', '.join(published)}"
+                f"not published for {month_text(report_month)}: {', '.join(unknown)}; published: {', '.join(published)}"
             )
         published = [code for code in published if code in wanted]
-    key = month_key(report_month)
+    key = month_text(report_month)
     written: list[tuple[str, Path, Path]] = []
     for code in published:
         content = build_report(

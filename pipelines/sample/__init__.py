@@ -22,7 +22,8 @@ numbers 900-999 reserved for temporary codes, so none is a real person's.
 The data comes from a vectorised person-level simulation (`engine.py`, with its numbers
 in `parameters.py`) that starts 48 months before the first delivery, so that long
 unemployment runs and benefit counters exist from the first month. It is calibrated to
-Kainuu's story in 2004-2013 (`calibration_check.py`). `scale="finland"` simulates some
+Kainuu's story in 2004-2013 (`kaira calibrate` compares a run's figures with
+`pipelines.core.kaira_report`). `scale="finland"` simulates some
 300 municipalities in 19 regions (`geography.py`, `finland_municipalities.csv`), with about
 500,000 jobseekers registered at a time.
 

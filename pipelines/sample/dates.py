@@ -8,26 +8,21 @@ work on millions of spells without Python date objects. Months are counted as
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import numpy as np
 
-from pipelines.reference import holidays as reference_holidays
+from pipelines.core import months as core_months
 
 _EPOCH = dt.date(1970, 1, 1)
-_MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def parse_month(text: str) -> int:
     """`YYYY-MM` -> month index; raises ValueError with the offending text."""
-    match = _MONTH_PATTERN.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"not a month in the form YYYY-MM: {text!r}")
-    return int(match.group(1)) * 12 + int(match.group(2)) - 1
+    return core_months.month_index(core_months.parse_month(text))
 
 
 def month_label(month: int) -> str:
-    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+    return core_months.month_text(core_months.month_from_index(month))
 
 
 def date_to_day(value: dt.date) -> int:
@@ -51,14 +46,6 @@ def month_of_days(days: np.ndarray) -> np.ndarray:
     months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     # datetime64[M] counts months since 1970-01.
     return months + 1970 * 12
-
-
-def add_months(value: dt.date, months: int) -> dt.date:
-    """Keep the day number, clamp it to the target month's length (as METRICS.md does)."""
-    index = value.year * 12 + value.month - 1 + months
-    year, month = divmod(index, 12)
-    last = (dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month + 1, min(value.day, last))
 
 
 def add_years_to_days(days: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -89,23 +76,13 @@ def weekday_prefix(first_day: int, last_day: int) -> np.ndarray:
     return prefix
 
 
-def finnish_holidays(year: int) -> set[dt.date]:
-    """Finnish public holidays and the customary days off: the same list as the
-    warehouse's holiday seed (pipelines/reference/holidays.py)."""
-    return {day for day, _ in reference_holidays.finnish_holidays(year)}
-
-
 def count_date(month: int) -> dt.date:
     """Last working day of the month (Mon-Fri and not a Finnish public holiday)."""
-    day = day_to_date(month_last_day(month))
-    holidays = finnish_holidays(day.year)
-    while day.weekday() >= 5 or day in holidays:
-        day -= dt.timedelta(days=1)
-    return day
+    return core_months.count_date(core_months.month_from_index(month))
 
 
 def add_months_to_days(days: np.ndarray, months: int) -> np.ndarray:
-    """Vectorised `add_months`: keep the day number, clamp to the target month's length."""
+    """Vectorised `pipelines.core.months.add_months`: keep the day number, clamp to the target month's length."""
     as_dates = np.asarray(days).astype("datetime64[D]")
     month_start = as_dates.astype("datetime64[M]")
     day_of_month = (as_dates - month_start).astype(np.int64)

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from . import parameters as p
+from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS
+
 from .dates import month_first_day, month_label, month_last_day
 from .engine import Simulation
 from .kela import TmtPayments
@@ -158,11 +160,11 @@ def kela_table(register: Register, payments: TmtPayments, month: int, dialect: D
 
 
 def jobseeker_path(month: int) -> Path:
-    return Path("tyonhakijat") / f"tyonhakijat_{month_label(month)}.csv"
+    return Path(JOBSEEKER_SPELLS.relative_path(month_label(month)))
 
 
 def kela_path(month: int) -> Path:
-    return Path("kela") / f"tmt_{month_label(month)}.csv"
+    return Path(KELA_PAYMENTS.relative_path(month_label(month)))
 
 
 def write_atomically(path: Path, content: bytes) -> None:

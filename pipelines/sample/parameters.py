@@ -7,7 +7,7 @@ type's transition row. Two pseudo-statuses are not written to the register: GAP 
 absence, e.g. the job search lapsed for a few weeks) and AWAY (working or studying outside
 the register for months or years); EXIT ends the person's history for good.
 
-The figures were tuned with `calibration_check.py` so that Kainuu's structural unemployment
+The figures were tuned (checked with `kaira calibrate` on a run of the sample) so that Kainuu's structural unemployment
 follows what the KAIRA project's final report tells (about 4,470 in 2008-02, 25 % fewer at
 the end of 2010, close to 3,000 at the end of 2012, long-term unemployed near 800).
 Calendar multipliers carry the business cycle: a slowly improving economy to 2008, the 2009
@@ -21,23 +21,17 @@ from __future__ import annotations
 
 import numpy as np
 
-# Register statuses, in SOURCES.md's order; the codes written are STATUS_CODES[i].
+from pipelines.core.register_codes import SERVICES, STATUSES
+
+# Register statuses, in the contract's order (pipelines.core.register_codes); the codes
+# written are STATUS_CODES[i].
 TYOTON, LOMAUTETTU, LYHENNETTY, PALVELU, TYOLLINEN, MUU = range(6)
 # Pseudo-statuses that are never written.
 GAP, AWAY, EXIT = 6, 7, 8
-STATUS_CODES = ("TYOTON", "LOMAUTETTU", "LYHENNETTY", "PALVELU", "TYOLLINEN", "MUU")
+STATUS_CODES = STATUSES
 N_STATES = 9
 
-SERVICE_CODES = (
-    "PALKKATUKI",
-    "TYOHARJOITTELU",
-    "TYOKOKEILU",
-    "TYOVOIMAKOULUTUS",
-    "VALMENNUS",
-    "VUOROTTELUSIJAINEN",
-    "OMAEHTOINEN_OPISKELU",
-    "KUNTOUTTAVA_TYOTOIMINTA",
-)
+SERVICE_CODES = SERVICES
 OMAEHTOINEN = SERVICE_CODES.index("OMAEHTOINEN_OPISKELU")
 # Self-motivated study on unemployment benefit exists from 2010 on.
 OMAEHTOINEN_FROM_MONTH = 2010 * 12

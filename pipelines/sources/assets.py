@@ -14,8 +14,8 @@ from typing import Any
 import dagster as dg
 
 from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL, partition_key_to_month
-from pipelines.settings import load_settings
-from pipelines.sources import jobseeker, kela
+from pipelines.core.settings import load_settings
+from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS
 from pipelines.sources.loader import DeliveryReport, ingest_month
 
 GROUP = "ingest"
@@ -71,16 +71,18 @@ _COMMON: dict[str, Any] = dict(
 @dg.asset(
     description="Jobseeker register status spells of each monthly delivery (tyonhakijat/tyonhakijat_YYYY-MM.csv), "
     "identity codes replaced by pseudonyms; bad rows in raw.rejects.",
+    name=JOBSEEKER_SPELLS.asset_name,
     **_COMMON,
 )
 def raw_jobseeker_spells(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return ingest_partitions(context, jobseeker.SOURCE)
+    return ingest_partitions(context, JOBSEEKER_SPELLS.name)
 
 
 @dg.asset(
     description="Kela labour-market-subsidy payments of each month (kela/tmt_YYYY-MM.csv), identity codes "
     "replaced by pseudonyms; bad rows in raw.rejects.",
+    name=KELA_PAYMENTS.asset_name,
     **_COMMON,
 )
 def raw_kela_payments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return ingest_partitions(context, kela.SOURCE)
+    return ingest_partitions(context, KELA_PAYMENTS.name)

@@ -3,8 +3,6 @@ rejected, the person columns, and the shape of the result."""
 
 from __future__ import annotations
 
-import calendar
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,33 +10,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.sources import henkilotunnus
+from pipelines.core import identity_codes
 from pipelines.sources.csv_reader import LandingFile
 
 REJECT_COLUMNS = ("source", "delivery_month", "source_file", "source_line", "reason")
 
 DATE = pd.ArrowDtype(pa.date32())
 EUROS = pd.ArrowDtype(pa.decimal128(18, 2))
-
-_MONTH_KEY = re.compile(r"(\d{4})-(\d{2})(?:-01)?")
-
-
-def month_start(month: str | date) -> date:
-    """'2024-03', the partition key '2024-03-01', or a date -> date(2024, 3, 1)."""
-    if isinstance(month, date):
-        return month.replace(day=1)
-    match = _MONTH_KEY.fullmatch(month.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"not a month: {month!r} (expected YYYY-MM)")
-    return date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def month_end(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
-def month_label(month: date) -> str:
-    return f"{month:%Y-%m}"
 
 
 class Problems:
@@ -81,7 +59,7 @@ class ValidatedDelivery:
 
 def person_columns(codes: pd.Series, key: str | bytes, problems: Problems, latest_birth: date) -> pd.DataFrame:
     """person_id, birth_date and sex from the identity codes; invalid codes become problems."""
-    parsed = henkilotunnus.parse_series(codes)
+    parsed = identity_codes.parse_series(codes)
     invalid = parsed["reason"].notna().to_numpy()
     for reason in parsed["reason"].dropna().unique():
         problems.add((parsed["reason"] == reason).to_numpy(), reason)
@@ -89,7 +67,7 @@ def person_columns(codes: pd.Series, key: str | bytes, problems: Problems, lates
     problems.add(born_later, "birth date (from the identity code) is after the delivery month")
     return pd.DataFrame(
         {
-            "person_id": henkilotunnus.pseudonymise_series(parsed["code"], key),
+            "person_id": identity_codes.pseudonymise_series(parsed["code"], key),
             "birth_date": parsed["birth_date"],
             "sex": parsed["sex"],
         },

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.sources.errors import UnreadableFileError
-from pipelines.sources.henkilotunnus import contains_code_like
+from pipelines.core.identity_codes import contains_code_like
 
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"

@@ -25,36 +25,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.core.register_codes import SERVICE_STATUS, SERVICES, STATUSES
+from pipelines.core.source_registry import JOBSEEKER_SPELLS
+from pipelines.core.months import month_end, month_text, parse_month
 from pipelines.sources import values
 from pipelines.sources.checks import (
     Problems,
     ValidatedDelivery,
     build_result,
-    month_end,
-    month_label,
-    month_start,
     person_columns,
     to_dates,
 )
 from pipelines.sources.csv_reader import LandingFile
 
-SOURCE = "jobseeker_spells"
-RELATIVE_PATH = "tyonhakijat/tyonhakijat_{month}.csv"  # month = YYYY-MM
+SOURCE = JOBSEEKER_SPELLS.name
 
 COLUMNS = ("henkilotunnus", "jakso_id", "alkupvm", "loppupvm", "tila", "palvelu", "kuntanumero")
-
-STATUSES = ("TYOTON", "LOMAUTETTU", "LYHENNETTY", "PALVELU", "TYOLLINEN", "MUU")
-SERVICE_STATUS = "PALVELU"
-SERVICES = (
-    "PALKKATUKI",
-    "TYOHARJOITTELU",
-    "TYOKOKEILU",
-    "TYOVOIMAKOULUTUS",
-    "VALMENNUS",
-    "VUOROTTELUSIJAINEN",
-    "OMAEHTOINEN_OPISKELU",
-    "KUNTOUTTAVA_TYOTOIMINTA",
-)
 
 RAW_COLUMNS = (
     "delivery_month",
@@ -77,7 +63,7 @@ REASON_NOT_IN_MONTH = "spell does not overlap the delivery month"
 
 
 def validate_spells(landing: LandingFile, month: str | date, pseudonym_key: str | bytes) -> ValidatedDelivery:
-    first = month_start(month)
+    first = parse_month(month)
     last = month_end(first)
     rows = landing.rows
     problems = Problems(len(rows))
@@ -96,7 +82,7 @@ def validate_spells(landing: LandingFile, month: str | date, pseudonym_key: str 
     end_np = end.to_numpy()
     problems.add(end_np < start_np, "loppupvm is before alkupvm")  # NaT compares False
     outside = (start_np > np.datetime64(last, "s")) | (end_np < np.datetime64(first, "s"))
-    problems.add(outside, REASON_NOT_IN_MONTH + f" {month_label(first)}")
+    problems.add(outside, REASON_NOT_IN_MONTH + f" {month_text(first)}")
 
     status = values.normalise_codes(rows["tila"])
     problems.add((status == "").to_numpy(), "tila is missing")

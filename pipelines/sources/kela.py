@@ -21,22 +21,21 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from pipelines.core.register_codes import BENEFITS
+from pipelines.core.source_registry import KELA_PAYMENTS
+from pipelines.core.months import month_end, month_text, parse_month
 from pipelines.sources import values
 from pipelines.sources.checks import (
     Problems,
     ValidatedDelivery,
     build_result,
-    month_end,
-    month_label,
-    month_start,
     person_columns,
     to_dates,
     to_euros,
 )
 from pipelines.sources.csv_reader import LandingFile
 
-SOURCE = "kela_payments"
-RELATIVE_PATH = "kela/tmt_{month}.csv"  # month = YYYY-MM
+SOURCE = KELA_PAYMENTS.name
 
 COLUMNS = (
     "henkilotunnus",
@@ -49,7 +48,6 @@ COLUMNS = (
     "kuntaosuus_eur",
 )
 
-BENEFITS = ("TMT", "PPR", "APR")
 MAX_PAID_DAYS = 23
 
 RAW_COLUMNS = (
@@ -70,7 +68,7 @@ RAW_COLUMNS = (
 
 
 def validate_payments(landing: LandingFile, month: str | date, pseudonym_key: str | bytes) -> ValidatedDelivery:
-    first = month_start(month)
+    first = parse_month(month)
     rows = landing.rows
     problems = Problems(len(rows))
 
@@ -80,7 +78,7 @@ def validate_payments(landing: LandingFile, month: str | date, pseudonym_key: st
     problems.add((rows["maksukuukausi"] == "").to_numpy(), "maksukuukausi is missing")
     problems.add(bad_month, "maksukuukausi is not a month (YYYY-MM)")
     other_month = payment_month.notna().to_numpy() & (payment_month.to_numpy() != np.datetime64(first, "s"))
-    problems.add(other_month, f"maksukuukausi is not the file's month {month_label(first)}")
+    problems.add(other_month, f"maksukuukausi is not the file's month {month_text(first)}")
 
     municipality, bad_municipality, padded = values.normalise_municipality_codes(rows["kuntanumero"])
     problems.add((rows["kuntanumero"] == "").to_numpy(), "kuntanumero is missing")

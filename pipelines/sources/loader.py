@@ -25,9 +25,11 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
-from pipelines.settings import Settings
+from pipelines.core.settings import Settings
 from pipelines.sources import jobseeker, kela
-from pipelines.sources.checks import ValidatedDelivery, month_label, month_start
+from pipelines.core.months import month_text, parse_month
+from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS, RegisterSource
+from pipelines.sources.checks import ValidatedDelivery
 from pipelines.sources.csv_reader import LandingFile, read_landing_csv
 from pipelines.sources.errors import (
     MissingDeliveryError,
@@ -46,18 +48,17 @@ REJECTS_LISTED = 10_000
 
 @dataclass(frozen=True)
 class SourceSpec:
-    name: str  # the raw table, also the `source` value in raw.deliveries / raw.rejects
-    relative_path: str  # under the landing folder, with {month} = YYYY-MM
+    registry: RegisterSource  # its name (the raw table, raw.deliveries.source) and its file
     columns: tuple[str, ...]  # required header columns
     raw_columns: tuple[str, ...]
     validate: Callable[[LandingFile, date, str], ValidatedDelivery]
 
 
 SOURCES: dict[str, SourceSpec] = {
-    jobseeker.SOURCE: SourceSpec(
-        jobseeker.SOURCE, jobseeker.RELATIVE_PATH, jobseeker.COLUMNS, jobseeker.RAW_COLUMNS, jobseeker.validate_spells
+    JOBSEEKER_SPELLS.name: SourceSpec(
+        JOBSEEKER_SPELLS, jobseeker.COLUMNS, jobseeker.RAW_COLUMNS, jobseeker.validate_spells
     ),
-    kela.SOURCE: SourceSpec(kela.SOURCE, kela.RELATIVE_PATH, kela.COLUMNS, kela.RAW_COLUMNS, kela.validate_payments),
+    KELA_PAYMENTS.name: SourceSpec(KELA_PAYMENTS, kela.COLUMNS, kela.RAW_COLUMNS, kela.validate_payments),
 }
 
 
@@ -81,7 +82,7 @@ class DeliveryReport:
 
 
 def expected_path(source: str, month: str | date, landing_dir: Path) -> Path:
-    return Path(landing_dir) / _spec(source).relative_path.format(month=month_label(month_start(month)))
+    return _spec(source).registry.path(landing_dir, parse_month(month))
 
 
 def ingest_month(
@@ -103,8 +104,8 @@ def ingest_month(
     spec = _spec(source)
     if not settings.pseudonym_key:
         raise PseudonymKeyMissingError()
-    first = month_start(month)
-    label = month_label(first)
+    first = parse_month(month)
+    label = month_text(first)
     path = expected_path(source, first, settings.landing_dir)
     if not path.is_file():
         raise MissingDeliveryError(source, label, str(path))
@@ -172,7 +173,7 @@ def ingest_month(
 def write_delivery(warehouse_path: Path, validated: ValidatedDelivery, landing: LandingFile, loaded_at: datetime) -> None:
     """Replace the delivery month of the source in one transaction, then close."""
     spec = _spec(validated.source)
-    table = f"{RAW_SCHEMA}.{spec.name}"
+    table = f"{RAW_SCHEMA}.{spec.registry.name}"
     columns = ", ".join(spec.raw_columns)
     rows = pa.Table.from_pandas(validated.rows, preserve_index=False)
     rejects = pa.Table.from_pandas(validated.rejects, preserve_index=False)
@@ -228,7 +229,7 @@ def write_delivery(warehouse_path: Path, validated: ValidatedDelivery, landing: 
 def quarantine(path: Path, source: str, month: date, quarantine_dir: Path, reason: str) -> Path:
     """Copy the file as delivered to quarantine_dir/<source>/<YYYY-MM>/<UTC time>_<name>,
     with `<that>.reason.txt` beside it. Returns the copy's path."""
-    folder = Path(quarantine_dir) / source / month_label(month)
+    folder = Path(quarantine_dir) / source / month_text(month)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"{stamp}_{path.name}"
@@ -258,7 +259,7 @@ def _reject_limit_error(validated: ValidatedDelivery, limit: float, reasons: Cou
     by_reason = "; ".join(f"{n} × {r}" for r, n in reasons.most_common(5))
     message = (
         f"{validated.source_file}: {rejected} of {read} rows rejected ({rejected / read:.2%}), above the limit of "
-        f"{limit:.2%} (KAIRA_REJECT_LIMIT); nothing of {validated.source} {month_label(validated.delivery_month)} "
+        f"{limit:.2%} (KAIRA_REJECT_LIMIT); nothing of {validated.source} {month_text(validated.delivery_month)} "
         f"was loaded. First rejected lines: {shown}. By reason: {by_reason}"
     )
     return RejectLimitExceeded(message, file=validated.source_file, rows_read=read, rows_rejected=rejected, limit=limit)

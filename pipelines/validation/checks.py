@@ -20,8 +20,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from pipelines.core.months import parse_month
+
 from pipelines.partitions import WAREHOUSE_WRITER_POOL
-from pipelines.settings import load_settings
+from pipelines.core.settings import load_settings
 from pipelines.validation.gx_runner import (
     ExpectationOutcome,
     check_specs_for_suite,
@@ -74,7 +76,7 @@ def read_table(
     if months is not None:
         if month_column is None:
             raise ValueError("months given without the month column to filter on")
-        wanted = sorted({_month_date(m) for m in months})
+        wanted = sorted({parse_month(m) for m in months})
         if not wanted:
             sql += " where false"
         else:
@@ -85,16 +87,6 @@ def read_table(
         return connection.execute(sql, parameters).df()
     finally:
         connection.close()
-
-
-def _month_date(month: date | str) -> date:
-    if isinstance(month, date):
-        return month.replace(day=1)
-    text = str(month).strip()
-    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-\d{2})?", text)
-    if not match:
-        raise ValueError(f"not a month: {month!r} (expected YYYY-MM)")
-    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def warehouse_table_loader(schema_table: str) -> Callable[[], pd.DataFrame]:

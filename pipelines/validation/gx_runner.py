@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelines.validation.relations import IDENTITY_CODE_PATTERN
+from pipelines.core.identity_codes import REDACTED, contains_code_like
+from pipelines.core.identity_codes import redact as redact_identity_codes
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 
@@ -314,8 +315,8 @@ def _safe_example(value: Any) -> str | None:
         text = stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
     else:
         text = str(value)
-    if IDENTITY_CODE_PATTERN.search(text) or _LONG_HEX.search(text):
-        return "<redacted>"
+    if contains_code_like(text) or _LONG_HEX.search(text):
+        return REDACTED
     if len(text) > EXAMPLE_MAX_CHARS:
         text = text[: EXAMPLE_MAX_CHARS - 1] + "…"
     return repr(text) if isinstance(value, str) else text
@@ -391,8 +392,8 @@ def _observed_text(expectation: Mapping[str, Any], result: Mapping[str, Any], su
 
 
 def redact(text: str) -> str:
-    """Anything shaped like an identity code or a pseudonym, replaced."""
-    return _LONG_HEX.sub("<redacted>", IDENTITY_CODE_PATTERN.sub("<redacted>", text))
+    """Anything shaped like an identity code or a pseudonym (long hex), replaced."""
+    return _LONG_HEX.sub(REDACTED, redact_identity_codes(text))
 
 
 def observed_text(text: str) -> str:

@@ -13,13 +13,14 @@ One function per suite (see `PREPARE_BY_SUITE`); a suite that needs none is abse
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from pipelines import indicators
+from pipelines.core.identity_codes import CODE_LIKE
+
+from pipelines.core import indicators
 
 # --- Indicators (METRICS.md; dbt_project/macros/indicators.sql holds the same lists) ---
 
@@ -47,8 +48,6 @@ EURO_TOLERANCE = 0.005
 # Invoiced and recomputed municipal shares agree when within one cent (METRICS.md).
 SHARE_TOLERANCE_EUR = 0.01
 
-# A Finnish identity code anywhere in a text (DDMMYY, century sign, ZZZ, check character).
-IDENTITY_CODE_PATTERN = re.compile(r"\d{6}[-+A-FYXWVU]\d{3}[0-9A-Y]")
 
 
 def is_count_indicator(indicator: pd.Series) -> pd.Series:
@@ -365,7 +364,7 @@ def prepare_counter_steps(
 def contains_identity_code(values: pd.Series) -> pd.Series:
     """Per value: does the text contain something shaped like a Finnish identity code?"""
     text = values.astype("string")
-    return text.str.contains(IDENTITY_CODE_PATTERN, regex=True).fillna(False).astype(bool)
+    return text.str.contains(CODE_LIKE, regex=True).fillna(False).astype(bool)
 
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:

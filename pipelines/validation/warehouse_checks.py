@@ -15,31 +15,10 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG
-from pipelines.settings import load_settings
+from pipelines.core.months import previous_month
+from pipelines.partitions import month_dates_of_run
+from pipelines.core.settings import load_settings
 from pipelines.validation.checks import SuiteOnAsset, gx_suites_asset_checks, read_table
-
-PARTITION_TAG = "dagster/partition"
-
-
-def run_months(tags: dict[str, str]) -> list[date] | None:
-    """The months a run processes, from its tags; None for an unpartitioned run (all)."""
-    if PARTITION_TAG in tags:
-        return [date.fromisoformat(tags[PARTITION_TAG][:10]).replace(day=1)]
-    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
-        first = date.fromisoformat(tags[RANGE_START_TAG][:10])
-        last = date.fromisoformat(tags[RANGE_END_TAG][:10])
-        months, current = [], first.replace(day=1)
-        while current <= last:
-            months.append(current)
-            current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-        return months
-    return None
-
-
-def previous_month(month: date) -> date:
-    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
-
 
 # Rows validated at once: big enough that a Kainuu backfill is a few chunks, small enough
 # that a national month (about a million rows) fits with room to spare.
@@ -82,7 +61,7 @@ def _loader(schema_table: str, month_column: str, *, with_previous_month: bool =
     months would not fit in memory as one DataFrame (22 GB at the benchmark)."""
 
     def load(context):
-        months = run_months(dict(context.run.tags))
+        months = month_dates_of_run(dict(context.run.tags))
         path = load_settings().warehouse_path
         if months is None:
             yield "all months", read_table(path, schema_table)

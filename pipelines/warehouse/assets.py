@@ -18,7 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
-from pipelines.settings import Settings, load_settings
+from pipelines.core.settings import Settings, load_settings
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars
 from pipelines.warehouse.project import kaira_dbt_project
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from pipelines.settings import Settings
+from pipelines.core.settings import Settings
 
 
 def _first_of_month(value: date | datetime) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import load_settings
-from pipelines.sources.henkilotunnus import pseudonymise
+from pipelines.core.settings import load_settings
+from pipelines.core.identity_codes import pseudonymise
 from pipelines.sources.loader import ingest_month
 from tests.helpers import TEST_KEY, environment, query, run_dbt
 
@@ -87,7 +87,7 @@ def land_kela_cases(settings) -> None:
     by_month: dict[str, list[dict[str, str]]] = {}
     for number, case in enumerate(cases):
         by_month.setdefault(case["maksukuukausi"], []).append({**case, "person": number})
-    from pipelines.sources.henkilotunnus import make_identity_code
+    from pipelines.core.identity_codes import make_identity_code
 
     for month, rows in by_month.items():
         path = settings.landing_dir / "kela" / f"tmt_{month}.csv"

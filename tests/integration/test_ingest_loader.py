@@ -12,14 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.settings import load_settings
+from pipelines.core.settings import load_settings
 from pipelines.sources.errors import (
     MissingDeliveryError,
     PseudonymKeyMissingError,
     RejectLimitExceeded,
     UnreadableFileError,
 )
-from pipelines.sources.henkilotunnus import make_identity_code, pseudonymise
+from pipelines.core.identity_codes import make_identity_code, pseudonymise
 from pipelines.sources.loader import expected_path, ingest_month
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"

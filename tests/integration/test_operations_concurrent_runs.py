@@ -19,7 +19,7 @@ import dagster as dg
 import pytest
 
 from pipelines.sample import generate_sample
-from pipelines.settings import load_settings
+from pipelines.core.settings import load_settings
 from tests.helpers import environment, query
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +37,7 @@ def test_two_runs_at_once_one_refused_the_other_complete(tmp_path, monkeypatch):
     settings = load_settings()
     generate_sample(settings.landing_dir, start=FIRST, end=LAST)
 
-    command = [sys.executable, "-m", "pipelines.cli", "run"]
+    command = [sys.executable, "-m", "pipelines.cli.main", "run"]
     began = time.monotonic()
     processes = [
         subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -20,8 +20,8 @@ import dagster as dg
 import pytest
 
 from pipelines.publish.tables import INDICATORS_COLUMNS, RUN_CHECKS_COLUMNS, TARGET_COLUMNS
-from pipelines.runner import run_months
-from pipelines.sources.henkilotunnus import pseudonymise
+from pipelines.cli.runner import run_months
+from pipelines.core.identity_codes import pseudonymise
 from tests.helpers import TEST_KEY, generated_pipeline_run, query
 
 pytestmark = pytest.mark.e2e

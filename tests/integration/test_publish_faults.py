@@ -27,7 +27,8 @@ import duckdb
 import pytest
 
 from pipelines.publish.writer import PAUSE_BEFORE_SWAP_ENV
-from pipelines.runner import range_tags, run_months
+from pipelines.cli.runner import run_months
+from pipelines.partitions import range_tags
 from tests.helpers import generated_pipeline_run, query
 
 pytestmark = pytest.mark.e2e
@@ -148,7 +149,7 @@ def test_a_run_killed_while_publishing_leaves_the_previous_version_and_the_next_
     rows_before = query(settings.published_path, "select count(*) from indicators_monthly")
     env = {**os.environ, PAUSE_BEFORE_SWAP_ENV: "60"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "run", "--from", LAST, "--to", LAST],
+        [sys.executable, "-m", "pipelines.cli.main", "run", "--from", LAST, "--to", LAST],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:

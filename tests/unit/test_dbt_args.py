@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from pipelines.settings import load_settings
+from pipelines.core.settings import load_settings
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_window_vars
 
 

@@ -15,7 +15,7 @@ import pytest
 from pipelines.sources import jobseeker, kela
 from pipelines.sources.csv_reader import read_landing_csv
 from pipelines.sources.errors import UnreadableFileError
-from pipelines.sources.henkilotunnus import make_identity_code
+from pipelines.core.identity_codes import make_identity_code
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"
 CODE = make_identity_code(date(1970, 1, 1), 901)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from pipelines.sources import henkilotunnus as hetu
+from pipelines.core import identity_codes as hetu
 
 # Synthetic codes only: individual numbers 900-999.
 MALE_1970 = hetu.make_identity_code(date(1970, 1, 1), 901)  # 010170-901K

@@ -17,19 +17,21 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.operations.automation import evaluate_month, landing_sensor, monthly_schedule, run_failure_alert
-from pipelines.operations.decisions import HELSINKI, LandingCursor
-from pipelines.operations.history import (
+from pipelines.automation.failure_alert import run_failure_alert
+from pipelines.automation.schedule import evaluate_month, monthly_schedule
+from pipelines.automation.sensor import landing_sensor
+from pipelines.automation.decisions import HELSINKI, LandingCursor
+from pipelines.automation.history import (
     REFERENCE_ASSET_KEYS,
     active_monthly_runs,
     executing_writer_runs,
     ingested_month,
     materialized_months,
 )
-from pipelines.operations.landing import delivery_paths, month_hashes
+from pipelines.core.landing import delivery_paths, month_hashes
 from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL, partition_key_to_month
-from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG, range_tags
-from pipelines.settings import load_settings
+from pipelines.partitions import RANGE_END_TAG, RANGE_START_TAG, range_tags
+from pipelines.core.settings import load_settings
 from pipelines.sources.assets import delivery_metadata
 from pipelines.sources.loader import DeliveryReport
 from tests.helpers import environment
@@ -57,7 +59,7 @@ def land(settings, month: str, text: str = "rows") -> None:
 
 def report(source: str, month: str, landing: Path) -> DeliveryReport:
     path = delivery_paths(landing, month)[source]
-    from pipelines.operations.landing import file_sha256
+    from pipelines.core.landing import file_sha256
 
     return DeliveryReport(
         source=source, month=month, source_file=path.relative_to(landing).as_posix(), sha256=file_sha256(path),

@@ -20,13 +20,14 @@ from datetime import datetime
 import dagster as dg
 import pytest
 
-from pipelines.operations import commands
-from pipelines.operations.landing import delivery_paths, file_sha256
-from pipelines.operations.progress import Progress, output_to_log
-from pipelines.operations.run_lock import WarehouseBusyError, exclusive_warehouse_lock, wait_for_writer_runs
+from pipelines.cli import commands
+from pipelines.core.landing import delivery_paths, file_sha256
+from pipelines.cli.progress import Progress, output_to_log
+from pipelines.cli.run_lock import WarehouseBusyError, exclusive_warehouse_lock, wait_for_writer_runs
 from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL, partition_key_to_month
-from pipelines.runner import RunOutcome, first_failure, range_tags
-from pipelines.settings import load_settings
+from pipelines.cli.runner import RunOutcome, first_failure
+from pipelines.partitions import range_tags
+from pipelines.core.settings import load_settings
 from pipelines.sources.assets import delivery_metadata
 from pipelines.sources.loader import DeliveryReport
 from tests.helpers import environment
@@ -124,7 +125,7 @@ def kaira_run(**options) -> int:
 
 def test_kaira_run_shows_progress_and_a_summary_and_logs_dagster_to_a_file(kaira_env, monkeypatch, capfd):
     settings = kaira_env
-    monkeypatch.setattr("pipelines.runner.run_months", stand_in_runner(fail=False))
+    monkeypatch.setattr("pipelines.cli.runner.run_months", stand_in_runner(fail=False))
     assert kaira_run() == 0
     out, err = capfd.readouterr()
     assert err == ""
@@ -155,7 +156,7 @@ def test_kaira_run_shows_progress_and_a_summary_and_logs_dagster_to_a_file(kaira
 
 def test_a_failed_kaira_run_exits_non_zero_with_one_line_and_an_alert(kaira_env, monkeypatch, capfd):
     settings = kaira_env
-    monkeypatch.setattr("pipelines.runner.run_months", stand_in_runner(fail=True))
+    monkeypatch.setattr("pipelines.cli.runner.run_months", stand_in_runner(fail=True))
     assert kaira_run(first="2024-02") == 1
     out, err = capfd.readouterr()
     lines = err.strip().splitlines()
@@ -209,7 +210,7 @@ def test_with_wait_the_second_run_waits_for_the_first(tmp_path):
 def test_the_lock_holds_across_processes(tmp_path):
     code = (
         "import sys, time; from pathlib import Path\n"
-        "from pipelines.operations.run_lock import exclusive_warehouse_lock\n"
+        "from pipelines.cli.run_lock import exclusive_warehouse_lock\n"
         "with exclusive_warehouse_lock(Path(sys.argv[1])):\n"
         "    print('locked', flush=True); time.sleep(30)\n"
     )

@@ -13,26 +13,24 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.operations.alerts import Alert, redact, write_alert
-from pipelines.operations.decisions import (
+from pipelines.automation.alerts import Alert, redact, write_alert
+from pipelines.automation.decisions import (
     HELSINKI,
     LandingCursor,
     changed_months,
     decide_month,
-    describe_months,
     month_due,
     plan_runs,
     run_key,
 )
-from pipelines.operations.landing import (
-    check_month,
+from pipelines.core.landing import (
     delivery_paths,
     file_sha256,
     file_state,
     half_landed_months,
     missing_files,
-    previous_month,
 )
+from pipelines.core.months import describe_months, month_text, previous_month
 
 A, B, C = ("a" * 64, "b" * 64), ("c" * 64, "d" * 64), ("e" * 64, "f" * 64)
 
@@ -55,10 +53,10 @@ def test_the_month_due_is_the_one_before_the_tick_in_helsinki(tick, due):
 
 def test_previous_month_and_month_arguments():
     assert previous_month("2024-01") == "2023-12"
-    assert check_month("2024-03") == "2024-03"
+    assert month_text("2024-03") == "2024-03"
     for bad in ("2024-3", "2024-13", "24-03", "2024/03", ""):
         with pytest.raises(ValueError, match="YYYY-MM"):
-            check_month(bad)
+            month_text(bad)
 
 
 def decide(**facts):

@@ -11,7 +11,7 @@ import time
 
 import dagster as dg
 
-from pipelines.operations.dagster_home import REPO_ROOT, prepare_dagster_home
+from pipelines.cli.dagster_home import REPO_ROOT, prepare_dagster_home
 
 
 def test_dagster_yaml_gives_a_run_queue_and_a_one_writer_pool(tmp_path):

@@ -3,7 +3,8 @@
 from datetime import date
 from pathlib import Path
 
-from pipelines.reference import holidays, synthetic_seeds
+from pipelines.core import holidays
+from pipelines.sample import seeds as synthetic_seeds
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 

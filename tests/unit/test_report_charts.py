@@ -7,14 +7,14 @@ import pytest
 
 from pipelines.reports import charts
 from pipelines.reports.content import Cell
-from pipelines.reports.formatting import add_months
+from pipelines.core.months import shift_month
 
 SVG = "{http://www.w3.org/2000/svg}"
 LEGENDS = charts.Legends(suppressed="Salattu (..)", groups_hidden="Ryhmittely salattu (..)", incomplete="Vajaa")
 
 
 def months(count, start=date(2008, 2, 1)):
-    return [add_months(start, index) for index in range(count)]
+    return [shift_month(start, index) for index in range(count)]
 
 
 def ok(*values):

@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
+from pipelines.core.months import month_text, parse_month_argument, shift_month
 from pipelines.reports.formatting import (
     MINUS,
     NBSP,
-    add_months,
     format_count,
     format_date,
     format_eur,
@@ -16,8 +16,6 @@ from pipelines.reports.formatting import (
     format_number,
     format_percent,
     format_signed_count,
-    month_key,
-    parse_month,
 )
 
 
@@ -70,16 +68,16 @@ def test_months_and_dates():
     assert format_month(date(2008, 2, 1)) == "helmikuu 2008"
     assert format_month_short(date(2008, 2, 1)) == "2/2008"
     assert format_date(date(2010, 12, 31)) == "31.12.2010"
-    assert month_key(date(2010, 2, 1)) == "2010-02"
-    assert add_months(date(2010, 12, 1), 1) == date(2011, 1, 1)
-    assert add_months(date(2010, 1, 1), -13) == date(2008, 12, 1)
+    assert month_text(date(2010, 2, 1)) == "2010-02"
+    assert shift_month(date(2010, 12, 1), 1) == date(2011, 1, 1)
+    assert shift_month(date(2010, 1, 1), -13) == date(2008, 12, 1)
 
 
-def test_parse_month_accepts_only_yyyy_mm():
-    assert parse_month("2010-12") == date(2010, 12, 1)
+def test_a_month_argument_is_only_yyyy_mm():
+    assert parse_month_argument("2010-12") == date(2010, 12, 1)
     for bad in ("2010-13", "2010-1", "201012", "2010-12-01", "joulukuu"):
         with pytest.raises(ValueError, match="YYYY-MM"):
-            parse_month(bad)
+            parse_month_argument(bad)
 
 
 def test_unknown_language_is_refused():

@@ -18,7 +18,7 @@ from pipelines.reports import (
     render_html,
     write_report,
 )
-from pipelines.reports.cli import add_report_parser
+from pipelines.cli.report_command import add_report_parser
 from pipelines.reports.fixtures import write_published
 from pipelines.reports.formatting import NBSP
 from pipelines.reports.translations import TRANSLATIONS_PATH
@@ -221,7 +221,7 @@ def test_cli_writes_the_reports_and_prints_their_paths(published, tmp_path, monk
 
 
 def test_the_cli_module_does_not_import_dagster():
-    code = "import sys, pipelines.reports.cli, pipelines.reports; print('dagster' in sys.modules)"
+    code = "import sys, pipelines.cli.report_command, pipelines.reports; print('dagster' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

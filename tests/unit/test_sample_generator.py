@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from pipelines.sample import SampleOptions, generate_sample
-from pipelines.sample.cli import add_sample_parser
-from pipelines.sample.dates import count_date, date_to_day, parse_month
+from pipelines.cli.sample_command import add_sample_parser
+from pipelines.sample.dates import date_to_day, parse_month
 from pipelines.sample.geography import CSV_PATH, finland_geography, municipalities_csv_text
 from pipelines.sample.identity import CHECK_ALPHABET, allocate_codes, format_codes, is_valid_code
 from pipelines.sample.landing import JOBSEEKER_COLUMNS, KELA_COLUMNS
@@ -467,58 +467,3 @@ def test_exported_municipality_mapping_is_the_one_the_generator_uses():
     assert set(kainuu["municipality_code"]) == {"105", "205", "290", "578", "620", "697", "765", "777", "785"}
     others = mapping[mapping["region_code"] != "MK18"]
     assert others["municipality_name_fi"].str.startswith("Synteettinen kunta").all()
-
-
-# --- calibration aid --------------------------------------------------------------------
-
-
-def test_calibration_checker_classifies_hand_made_cases():
-    """A few persons built by hand around METRICS.md's boundaries (count date 31.12.2010)."""
-    from pipelines.sample import parameters as p
-    from pipelines.sample.calibration_check import classify
-    from pipelines.sample.engine import Persons, Simulation, Spells
-    from pipelines.sample.geography import kainuu_geography
-
-    def day(text):
-        return date_to_day(dt.date.fromisoformat(text))
-
-    open_end = day("2099-12-31")
-    # person, start, end, status, service
-    rows = [
-        (0, "2010-01-01", None, p.TYOTON, -1),  # run began d + 1 - 12 months: long-term
-        (1, "2010-01-02", None, p.TYOTON, -1),  # one day short, 364 days: nothing
-        (2, "2009-09-01", "2009-12-31", p.TYOTON, -1),  # 122 + 275 days: equivalent
-        (2, "2010-01-01", "2010-03-31", p.TYOLLINEN, -1),
-        (2, "2010-04-01", None, p.LOMAUTETTU, -1),
-        (3, "2010-03-01", "2010-10-15", p.PALVELU, 3),  # ended within (30.9., 31.12.]: returned
-        (3, "2010-10-16", None, p.TYOTON, -1),
-        (4, "2010-01-01", "2010-09-30", p.PALVELU, 0),  # ended on d - 3 months: not returned
-        (4, "2010-10-01", None, p.TYOTON, -1),
-        (5, "2010-02-01", "2010-06-30", p.PALVELU, 2),  # service to service
-        (5, "2010-07-01", "2010-08-31", p.TYOTON, -1),
-        (5, "2010-09-01", None, p.PALVELU, 4),
-        (6, "2010-01-01", "2010-06-30", p.PALVELU, 1),  # one placement split by a move: not s2s
-        (6, "2010-07-01", None, p.PALVELU, 1),
-    ]
-    kinds = (np.int8, np.int64, bool, bool, np.int64, np.int64, np.int64)
-    persons = Persons(*(np.zeros(7, dtype=kind) for kind in kinds))
-    spells = Spells(
-        person=np.array([row[0] for row in rows]),
-        start=np.array([day(row[1]) for row in rows]),
-        end=np.array([day(row[2]) if row[2] else open_end for row in rows]),
-        status=np.array([row[3] for row in rows], dtype=np.int8),
-        service=np.array([row[4] for row in rows], dtype=np.int8),
-        municipality=np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]),
-    )
-    simulation = Simulation(persons, spells, 0, open_end, kainuu_geography())
-    flags = classify(simulation, date_to_day(count_date(parse_month("2010-12"))))
-    by_person = {int(person): i for i, person in enumerate(flags["person"])}
-
-    def flagged(name):
-        return {person for person, i in by_person.items() if flags[name][i]}
-
-    assert flagged("long_term") == {0}
-    assert flagged("equivalent") == {2}
-    assert flagged("returned") == {3}
-    assert flagged("service_to_service") == {5}
-    assert flagged("structural") == {0, 2, 3, 5}

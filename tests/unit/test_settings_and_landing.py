@@ -4,10 +4,11 @@ from datetime import date
 
 import pytest
 
-from pipelines.operations.landing import contiguous_ranges, landed_months
-from pipelines.runner import range_tags
-from pipelines.settings import load_settings, parse_area_scope
-from pipelines.validation.warehouse_checks import run_months
+from pipelines.core.landing import landed_months
+from pipelines.core.months import contiguous_ranges
+from pipelines.partitions import range_tags
+from pipelines.core.settings import load_settings, parse_area_scope
+from pipelines.partitions import month_dates_of_run as run_months
 
 
 def test_defaults_are_the_embedded_demo():

@@ -509,7 +509,7 @@ def test_published_value_null_exactly_where_suppressed_or_unavailable():
         ("010190Y912X", True),  # the new century signs of 2023
         ("2024-01-31", False),
         ("KU205", False),
-        ("0101901-912X", True),  # still contains the shape
+        ("0101901-912X", False),  # seven digits: bounded, like the digits of a UUID or a hash
         ("01019-0912X", False),
     ],
 )

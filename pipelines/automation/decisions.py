@@ -1,6 +1,6 @@
 """The automation's decisions as plain functions: which month is due, whether to run it, and
 which runs a change in the landing folder needs. No Dagster and no I/O here: the schedule
-and the sensor (automation.py) gather the facts and call these."""
+and the sensor (schedule.py, sensor.py) gather the facts and call these."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from pipelines.operations.landing import contiguous_ranges, previous_month
+from pipelines.core.months import contiguous_ranges, previous_month
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -129,6 +129,3 @@ def run_key(first: str, last: str, landed: Mapping[str, HashPair]) -> str:
     return f"{span}@{digest.hexdigest()[:16]}"
 
 
-def describe_months(months: Sequence[str]) -> str:
-    """['2024-01', '2024-02', '2024-05'] -> '2024-01..2024-02, 2024-05'."""
-    return ", ".join(first if first == last else f"{first}..{last}" for first, last in contiguous_ranges(list(months)))

@@ -75,7 +75,7 @@ def wait_for_writer_runs(
 ) -> None:
     """Return when no run of the instance (other than `exclude`) is writing the warehouse;
     without `wait`, raise WarehouseBusyError naming the runs."""
-    from pipelines.operations.history import executing_writer_runs
+    from pipelines.automation.history import executing_writer_runs
 
     told = False
     while runs := executing_writer_runs(instance, exclude):

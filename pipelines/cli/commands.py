@@ -8,7 +8,8 @@ import sys
 import time
 import traceback
 
-from pipelines.settings import load_settings
+from pipelines.core.kaira_report import KAINUU, REPORTED_FIGURES
+from pipelines.core.settings import load_settings
 
 
 def add_operation_parsers(subparsers) -> None:
@@ -37,17 +38,18 @@ def _say(message: str) -> None:
 
 def selected_months(landing_dir, first: str | None, last: str | None) -> list[str]:
     """Landed months within --from/--to; raises ValueError on a malformed or reversed range."""
-    from pipelines.operations.landing import check_month, landed_months
+    from pipelines.core.landing import landed_months
+    from pipelines.core.months import month_text, parse_month_argument
 
-    first = check_month(first) if first else None
-    last = check_month(last) if last else None
+    first = month_text(parse_month_argument(first)) if first else None
+    last = month_text(parse_month_argument(last)) if last else None
     if first and last and last < first:
         raise ValueError(f"--to {last} is before --from {first}")
     return [m for m in landed_months(landing_dir) if (not first or m >= first) and (not last or m <= last)]
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from pipelines.operations.run_lock import WarehouseBusyError, exclusive_warehouse_lock
+    from pipelines.cli.run_lock import WarehouseBusyError, exclusive_warehouse_lock
 
     settings = load_settings()
     try:
@@ -68,11 +70,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 def run_locked(months: list[str], settings, *, wait: bool) -> int:
     """Run the months through Dagster (the warehouse lock held): progress, summary, alert."""
-    from pipelines.operations.dagster_home import prepare_dagster_home
-    from pipelines.operations.decisions import describe_months
-    from pipelines.operations.landing import contiguous_ranges
-    from pipelines.operations.progress import Progress, output_to_log, plural
-    from pipelines.operations.run_lock import wait_for_writer_runs
+    from pipelines.cli.dagster_home import prepare_dagster_home
+    from pipelines.core.months import contiguous_ranges, describe_months
+    from pipelines.cli.progress import Progress, output_to_log, plural
+    from pipelines.cli.run_lock import wait_for_writer_runs
 
     began = time.monotonic()
     home = prepare_dagster_home()
@@ -88,7 +89,7 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
         try:
             import dagster as dg
 
-            from pipelines.runner import run_months
+            from pipelines.cli.runner import run_months
 
             instance = dg.DagsterInstance.get()
             with progress.heartbeat():
@@ -105,7 +106,7 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
             crash = error
 
     if crash is not None:
-        from pipelines.operations.run_lock import WarehouseBusyError
+        from pipelines.cli.run_lock import WarehouseBusyError
 
         if isinstance(crash, WarehouseBusyError):
             raise crash
@@ -116,8 +117,9 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
 
 def report_runs(instance, run_ids: list[str], failed_run: str | None, settings, *, log_path, elapsed: float) -> int:
     """Print the summary; on failure write the alert (in-process runs trigger no sensor)."""
-    from pipelines.operations.alerts import alert_for_run, redact, write_alert
-    from pipelines.operations.summary import format_summary, summarize_runs
+    from pipelines.automation.alerts import alert_for_run, write_alert
+    from pipelines.core.identity_codes import redact
+    from pipelines.cli.summary import format_summary, summarize_runs
 
     summary = summarize_runs(instance, run_ids)
     alert = alert_path = None
@@ -143,7 +145,7 @@ def report_runs(instance, run_ids: list[str], failed_run: str | None, settings, 
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from pipelines.operations.landing import landed_months
+    from pipelines.core.landing import landed_months
     from pipelines.sample import generate_sample
 
     settings = load_settings()
@@ -154,37 +156,20 @@ def demo_command(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
-# KAIRA's final report (METRICS.md): structural unemployment fell by 1,117 persons (about
-# 25 %) from early 2008 to the end of 2010, close to 3,000 at the end of 2012, long-term
-# unemployment near 800 in 2010-2012.
-KAIRA_FIGURES = {
-    "structural_unemployed 2008-02": (4470, 0.10),
-    "structural_unemployed 2010-12": (4470 - 1117, 0.10),
-    "structural_unemployed 2012-12": (3000, 0.10),
-    "long_term_unemployed mean 2010-2012": (800, 0.20),
-}
-
-
 def calibration_figures(warehouse_path) -> dict[str, float]:
+    """Each of KAIRA's reported figures as the warehouse has it for Kainuu (NaN if missing)."""
     import duckdb
 
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        def value(sql: str) -> float:
-            row = con.execute(sql).fetchone()
-            return float(row[0]) if row and row[0] is not None else float("nan")
-
-        base = "from marts.fct_indicators_monthly where area_code = 'MK18' and sex = 'total'"
-        figures = {
-            f"structural_unemployed {month}": value(
-                f"select value {base} and indicator = 'structural_unemployed' and month = date '{month}-01'"
-            )
-            for month in ("2008-02", "2010-12", "2012-12")
-        }
-        figures["long_term_unemployed mean 2010-2012"] = value(
-            f"select avg(value) {base} and indicator = 'long_term_unemployed' "
-            "and month >= date '2010-01-01' and month < date '2013-01-01'"
-        )
+        figures = {}
+        for figure in REPORTED_FIGURES:
+            (value,) = con.execute(
+                "select avg(value) from marts.fct_indicators_monthly "
+                "where area_code = ? and sex = 'total' and indicator = ? and strftime(month, '%Y-%m') in ?",
+                [KAINUU, figure.indicator, list(figure.months)],
+            ).fetchone()
+            figures[figure.name] = float(value) if value is not None else float("nan")
         return figures
     finally:
         con.close()
@@ -195,11 +180,11 @@ def calibrate_command(args: argparse.Namespace) -> int:
     figures = calibration_figures(settings.warehouse_path)
     print("Kainuu (MK18), synthetic sample against KAIRA's reported figures")
     all_within = True
-    for name, (reported, tolerance) in KAIRA_FIGURES.items():
-        got = figures[name]
-        deviation = (got - reported) / reported
-        within = abs(deviation) <= tolerance
+    for figure in REPORTED_FIGURES:
+        got = figures[figure.name]
+        deviation = (got - figure.value) / figure.value
+        within = abs(deviation) <= figure.tolerance
         all_within &= within
-        print(f"  {name:38s} {got:8.0f}  KAIRA {reported:6d}  {deviation:+6.1%}  "
-              f"{'ok' if within else 'OUTSIDE'} (±{tolerance:.0%})")
+        print(f"  {figure.name:38s} {got:8.0f}  KAIRA {figure.value:6.0f}  {deviation:+6.1%}  "
+              f"{'ok' if within else 'OUTSIDE'} (±{figure.tolerance:.0%})")
     return 0 if all_within else 1

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipelines.reports.cli import add_report_parser
-from pipelines.sample.cli import add_sample_parser
+from pipelines.cli.report_command import add_report_parser
+from pipelines.cli.sample_command import add_sample_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sample_parser(subparsers)
     add_report_parser(subparsers)
 
-    from pipelines.operations.commands import add_operation_parsers
+    from pipelines.cli.commands import add_operation_parsers
 
     add_operation_parsers(subparsers)
     return parser

@@ -1,6 +1,8 @@
-"""The indicators of METRICS.md, in the order of its tables (the order of disclosure
+"""The published indicators (docs/definitions.md), in the contract's order (the order of disclosure
 control's tie-breaks and of the published rows). dbt's lists are in
 dbt_project/macros/indicators.sql; a test checks the two agree."""
+
+SEXES: tuple[str, ...] = ("total", "male", "female")
 
 JOBSEEKER_COUNTS: tuple[str, ...] = (
     "unemployed",

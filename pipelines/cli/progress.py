@@ -18,7 +18,8 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import IO, Iterator
 
-from pipelines.operations.alerts import first_line, redact, step_failure_text
+from pipelines.automation.alerts import first_line, step_failure_text
+from pipelines.core.identity_codes import redact
 
 STEP_LABELS = {
     "kaira_reference_models": "reference data (dbt seeds)",

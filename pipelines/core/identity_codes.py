@@ -57,10 +57,12 @@ REASON_CHECK = "identity code's check character does not match"
 SEX_MALE = "male"
 SEX_FEMALE = "female"
 
-# Anything shaped like an identity code, valid or not: used to scrub free text that may
-# echo file content (header names, parser messages) before it is logged or raised.
-_CODE_LIKE = re.compile(r"\d{6}[-+A-Za-z]\d{3}[0-9A-Za-z]")
-REDACTED = "<henkilötunnus>"
+# Anything shaped like an identity code, valid or not, in any case: the one pattern that
+# scrubs free text (header names, parser messages, alerts, logs, check results) before it
+# leaves ingest, and that the published-table check looks for. Bounded by characters
+# that are not letters or digits, so that run ids, hashes and UUIDs are left alone.
+CODE_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{6}[-+A-Za-z]\d{3}[0-9A-Za-z](?![0-9A-Za-z])")
+REDACTED = "[redacted]"
 
 
 class InvalidIdentityCode(ValueError):
@@ -302,8 +304,8 @@ def parse_series(codes: pd.Series) -> pd.DataFrame:
 
 def redact(text: str) -> str:
     """Replace anything shaped like an identity code in free text."""
-    return _CODE_LIKE.sub(REDACTED, text)
+    return CODE_LIKE.sub(REDACTED, text)
 
 
 def contains_code_like(text: str) -> bool:
-    return bool(_CODE_LIKE.search(text))
+    return bool(CODE_LIKE.search(text))

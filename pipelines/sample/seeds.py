@@ -2,7 +2,7 @@
 
 They come from the generator's geography (pipelines/sample/finland_municipalities.csv), so
 the warehouse knows every municipality the sample uses. Run
-`python -m pipelines.reference.synthetic_seeds` after changing the geography; a unit test
+`python -m pipelines.sample.seeds` after changing the geography; a unit test
 checks the committed seeds match.
 """
 

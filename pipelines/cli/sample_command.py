@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .options import DEFAULT_END, DEFAULT_SEED, DEFAULT_START, FAULTS, SCALES
+from pipelines.sample.options import DEFAULT_END, DEFAULT_SEED, DEFAULT_START, FAULTS, SCALES
 
 
 def add_sample_parser(subparsers) -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    from . import generate_sample
+    from pipelines.sample import generate_sample
 
     began = time.monotonic()
     try:

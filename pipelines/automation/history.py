@@ -15,18 +15,13 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pipelines.partitions import WAREHOUSE_WRITER_POOL, partition_key_to_month
-from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG, partition_key
+from pipelines.partitions import WAREHOUSE_WRITER_POOL, months_of_run, partition_key, partition_key_to_month
 
-from pipelines.operations.landing import SOURCES, next_month
+from pipelines.core.source_registry import REGISTER_SOURCES, SOURCES
 
 MONTHLY_JOB = "monthly_job"
 REFERENCE_JOB = "reference_job"
-PARTITION_TAG = "dagster/partition"
-INGEST_ASSET_KEYS = {
-    "jobseeker_spells": dg.AssetKey("raw_jobseeker_spells"),
-    "kela_payments": dg.AssetKey("raw_kela_payments"),
-}
+INGEST_ASSET_KEYS = {source.name: dg.AssetKey(source.asset_name) for source in REGISTER_SOURCES}
 # Seeds of the reference job that every monthly dbt build reads.
 REFERENCE_ASSET_KEYS = (
     dg.AssetKey("municipalities"),
@@ -100,20 +95,6 @@ def materialized_months(instance: dg.DagsterInstance) -> set[str]:
 def reference_built(instance: dg.DagsterInstance) -> bool:
     """The reference data (dbt seeds) the monthly models read has been materialized."""
     return all(instance.get_latest_materialization_event(key) is not None for key in REFERENCE_ASSET_KEYS)
-
-
-def months_of_run(tags: dict[str, str]) -> list[str] | None:
-    """The months (YYYY-MM) a run covers, from its partition or range tags; None if neither."""
-    if PARTITION_TAG in tags:
-        return [partition_key_to_month(tags[PARTITION_TAG])]
-    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
-        month, last = partition_key_to_month(tags[RANGE_START_TAG]), partition_key_to_month(tags[RANGE_END_TAG])
-        months = []
-        while month <= last:
-            months.append(month)
-            month = next_month(month)
-        return months
-    return None
 
 
 def active_monthly_runs(instance: dg.DagsterInstance) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 The dbt seed `finnish_public_holidays.csv` is written by `write_seed()`; a unit test
 checks that the committed seed equals what this module computes, so the seed can be
-extended (a later year range) by running `python -m pipelines.reference.holidays`.
+extended (a later year range) by running `python -m pipelines.core.holidays`.
 
 Days off in practice are included with the statutory holidays: Midsummer Eve and
 Christmas Eve are not working days at employment offices either.

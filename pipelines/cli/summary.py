@@ -9,11 +9,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.operations.decisions import describe_months
-from pipelines.operations.history import INGEST_ASSET_KEYS
-from pipelines.operations.landing import SOURCES
+from pipelines.core.months import describe_months
+from pipelines.automation.history import INGEST_ASSET_KEYS
+from pipelines.core.source_registry import REGISTER_SOURCES
 
-SOURCE_NAMES = {"jobseeker_spells": "tyonhakijat", "kela_payments": "kela"}
 
 
 @dataclass
@@ -91,7 +90,7 @@ def format_summary(
     success: bool,
     alert_path: Path | None = None,
 ) -> str:
-    from pipelines.operations.progress import plural, seconds
+    from pipelines.cli.progress import plural, seconds
 
     months = summary.months
     head = "done" if success else "FAILED"
@@ -101,12 +100,12 @@ def format_summary(
         lines.append("  loaded (rows loaded / rejected):")
         for month in months:
             cells = []
-            for source in SOURCES:
-                delivery = summary.deliveries.get((month, source))
+            for source in REGISTER_SOURCES:
+                delivery = summary.deliveries.get((month, source.name))
                 cells.append(
-                    f"{SOURCE_NAMES[source]} {delivery.get('rows_loaded', 0)} / {delivery.get('rows_rejected', 0)}"
+                    f"{source.display_name} {delivery.get('rows_loaded', 0)} / {delivery.get('rows_rejected', 0)}"
                     if delivery
-                    else f"{SOURCE_NAMES[source]} -"
+                    else f"{source.display_name} -"
                 )
             lines.append(f"    {month}  " + "   ".join(cells))
         rejected = summary.rows("rows_rejected")

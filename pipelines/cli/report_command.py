@@ -4,7 +4,7 @@
     kaira report --month 2010-12 --area MK18 --lang en
     kaira report --no-pdf                 HTML only (no browser needed)
 
-Settings come from the environment (pipelines.settings): KAIRA_WAREHOUSE_DIR for
+Settings come from the environment (pipelines.core.settings): KAIRA_WAREHOUSE_DIR for
 published.duckdb, KAIRA_REPORTS_DIR for the output, KAIRA_LANDING_DIR for the synthetic
 marker. Nothing here imports Dagster.
 """
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.settings import load_settings
+from pipelines.core.settings import load_settings
 
 
 def add_report_parser(subparsers) -> argparse.ArgumentParser:

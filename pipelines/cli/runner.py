@@ -14,23 +14,7 @@ from typing import Callable
 
 import dagster as dg
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
-
-
-def partition_key(month: str) -> str:
-    """'2010-12' -> '2010-12-01', the monthly partition key."""
-    year, month_number = month.split("-")[:2]
-    return f"{int(year):04d}-{int(month_number):02d}-01"
-
-
-def range_tags(first_month: str, last_month: str) -> dict[str, str]:
-    """Run tags that make one run cover the months first..last (both inclusive)."""
-    start, end = partition_key(first_month), partition_key(last_month)
-    if end < start:
-        raise ValueError(f"the range ends ({last_month}) before it starts ({first_month})")
-    return {RANGE_START_TAG: start, RANGE_END_TAG: end}
-
+from pipelines.partitions import range_tags
 
 @dataclass
 class RunOutcome:

@@ -21,19 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipelines.core.identity_codes import redact
+
 logger = logging.getLogger("kaira.alerts")
 
-IDENTITY_CODE = re.compile(r"\d{6}[-+A-FYXWVU]\d{3}[0-9A-Y]")
-REDACTED = "[redacted]"
 # "dagster._core.errors.DagsterAssetCheckFailedError: ..." -> "DagsterAssetCheckFailedError: ..."
 MODULE_PREFIX = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=[A-Z]\w*:)")
 ALERTS_FOLDER = "alerts"
 MESSAGE_LIMIT = 2000  # characters of error text kept in an alert
-
-
-def redact(text: str) -> str:
-    """Replace anything shaped like an identity code (ddmmyy-nnnC)."""
-    return IDENTITY_CODE.sub(REDACTED, text)
 
 
 @dataclass(frozen=True)
@@ -130,7 +125,7 @@ def alert_for_run(instance, run, *, started: str | None = None) -> Alert:
     """The alert of a failed run: its first failed step and that step's error."""
     import dagster as dg
 
-    from pipelines.operations.history import months_of_run
+    from pipelines.automation.history import months_of_run
 
     step_key, message = None, ""
     records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=1).records

@@ -1,38 +1,30 @@
-"""The pipeline runs itself: a monthly schedule, a sensor on the landing folder, and an
-alert on every failed run. Thin Dagster wrappers: the facts come from landing.py (files)
-and history.py (the instance), the decisions from decisions.py, the alert from alerts.py.
-
-All three ship running (`default_status=RUNNING`): Kaira is a scheduled ETL, and automation
-that is silently off is worse than a run nobody clicked; every decision is idempotent (a
-month already processed from the same files is skipped, a run key is launched once). They
-act only where the Dagster daemon runs (`dagster dev` starts one); an operator can stop
-each in the UI (Automation), which the instance remembers.
+"""The landing sensor: requests a month when both of its files have landed, or one has
+changed, together with the later months already processed (one run for the range). Run keys
+come from the files' hashes, so the same files never run twice. A thin Dagster wrapper over
+the landing scan (pipelines.core.landing), the instance (history.py) and the pure
+decisions (decisions.py). It ships running, like the schedule.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines.jobs import monthly_job, reference_job
-from pipelines.runner import partition_key, range_tags
-from pipelines.settings import Settings, load_settings
+from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key, range_tags
+from pipelines.core.months import describe_months
+from pipelines.core.settings import Settings, load_settings
 
-from pipelines.operations.alerts import alert_for_run, write_alert
-from pipelines.operations.decisions import (
+from pipelines.automation.decisions import (
     HashPair,
     LandingCursor,
     changed_months,
-    decide_month,
-    describe_months,
-    month_due,
     plan_runs,
     run_key,
 )
-from pipelines.operations.history import (
+from pipelines.automation.history import (
     MONTHLY_JOB,
     REFERENCE_JOB,
     active_monthly_runs,
@@ -40,68 +32,19 @@ from pipelines.operations.history import (
     materialized_months,
     reference_built,
 )
-from pipelines.operations.landing import (
+from pipelines.core.landing import (
     SOURCES,
     delivery_paths,
     file_state,
     half_landed_months,
     landed_months,
-    missing_files,
-    month_hashes,
 )
 
 # The registers usually arrive in the first week of the month; the 10th leaves a margin.
-SCHEDULE_CRON = "0 6 10 * *"
-SCHEDULE_TIMEZONE = "Europe/Helsinki"
+
 SENSOR_INTERVAL_SECONDS = 60
 # A file modified less than this long ago may still be being copied: look again next time.
 SETTLE_SECONDS = 60
-CHANGED_MONTHS_TAG = "kaira/changed_months"
-
-
-# --- monthly schedule ---------------------------------------------------------------------
-
-
-def evaluate_month(instance: dg.DagsterInstance, month: str, settings: Settings) -> dg.RunRequest | dg.SkipReason:
-    missing = missing_files(settings.landing_dir, month)
-    hashes = None if missing else month_hashes(settings.landing_dir, month)
-    ingested = ingested_month(instance, month)
-    decision = decide_month(
-        month,
-        missing=missing,
-        hashes=hashes,
-        ingested_hashes=ingested.hashes if ingested else None,
-        ingested_run_id=ingested.run_id if ingested else None,
-        ingested_succeeded=bool(ingested and ingested.succeeded),
-        active_run_id=active_monthly_runs(instance).get(month),
-        warehouse_exists=settings.warehouse_path.exists(),
-        reference_ready=reference_built(instance),
-    )
-    if not decision.run:
-        return dg.SkipReason(decision.reason)
-    return dg.RunRequest(
-        run_key=run_key(month, month, {month: hashes}),
-        partition_key=partition_key(month),
-        tags={CHANGED_MONTHS_TAG: month},
-    )
-
-
-@dg.schedule(
-    name="monthly_schedule",
-    job=monthly_job,
-    cron_schedule=SCHEDULE_CRON,
-    execution_timezone=SCHEDULE_TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="On the 10th at 06:00 (Helsinki): process the previous month, unless its files are "
-    "missing or it was already processed from the same files (the tick says why it skipped).",
-)
-def monthly_schedule(context: dg.ScheduleEvaluationContext):
-    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
-    return evaluate_month(context.instance, month_due(tick), load_settings())
-
-
-# --- landing sensor -----------------------------------------------------------------------
-
 
 def scan_landing(
     landing_dir: Path, cache: dict[str, list], *, now: float, settle_seconds: float
@@ -199,18 +142,3 @@ def evaluate_landing(
 )
 def landing_sensor(context: dg.SensorEvaluationContext):
     return evaluate_landing(context.instance, context.cursor, load_settings())
-
-
-# --- failure alert ------------------------------------------------------------------------
-
-
-@dg.run_failure_sensor(
-    name="run_failure_alert",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Every failed run of this code location leaves an alert file in <warehouse>/alerts/ "
-    "(run id, job, failed step, first error; identity codes redacted) and an error log line.",
-)
-def run_failure_alert(context: dg.RunFailureSensorContext):
-    alert = alert_for_run(context.instance, context.dagster_run)
-    path = write_alert(load_settings().warehouse_dir, alert)
-    context.log.error(f"{alert.summary()} (alert file {path})")

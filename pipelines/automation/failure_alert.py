@@ -1,0 +1,24 @@
+"""Every failed run of the code location leaves an alert: a log line and a file in
+`<warehouse>/alerts/` (alerts.py writes both; `kaira run` writes the same for its own runs)."""
+
+from __future__ import annotations
+
+
+import dagster as dg
+
+from pipelines.core.settings import load_settings
+
+from pipelines.automation.alerts import alert_for_run, write_alert
+
+# The registers usually arrive in the first week of the month; the 10th leaves a margin.
+
+@dg.run_failure_sensor(
+    name="run_failure_alert",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every failed run of this code location leaves an alert file in <warehouse>/alerts/ "
+    "(run id, job, failed step, first error; identity codes redacted) and an error log line.",
+)
+def run_failure_alert(context: dg.RunFailureSensorContext):
+    alert = alert_for_run(context.instance, context.dagster_run)
+    path = write_alert(load_settings().warehouse_dir, alert)
+    context.log.error(f"{alert.summary()} (alert file {path})")

@@ -1,0 +1,78 @@
+"""The monthly schedule: on the 10th at 06:00 Helsinki time, the previous month, unless its
+files are missing or it was already processed from the same files. A thin Dagster wrapper:
+the facts come from the landing folder (pipelines.core.landing) and the instance
+(history.py), the decision from decisions.py.
+
+It ships running (`default_status=RUNNING`): Kaira is a scheduled ETL, and automation that
+is silently off is worse than a run nobody clicked; every decision is idempotent. It acts
+only where the Dagster daemon runs (`dagster dev` starts one).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from pipelines.jobs import monthly_job
+from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key
+from pipelines.core.settings import Settings, load_settings
+
+from pipelines.automation.decisions import (
+    decide_month,
+    month_due,
+    run_key,
+)
+from pipelines.automation.history import (
+    active_monthly_runs,
+    ingested_month,
+    reference_built,
+)
+from pipelines.core.landing import (
+    missing_files,
+    month_hashes,
+)
+
+# The registers usually arrive in the first week of the month; the 10th leaves a margin.
+
+# The registers usually arrive in the first week of the month; the 10th leaves a margin.
+SCHEDULE_CRON = "0 6 10 * *"
+SCHEDULE_TIMEZONE = "Europe/Helsinki"
+
+def evaluate_month(instance: dg.DagsterInstance, month: str, settings: Settings) -> dg.RunRequest | dg.SkipReason:
+    missing = missing_files(settings.landing_dir, month)
+    hashes = None if missing else month_hashes(settings.landing_dir, month)
+    ingested = ingested_month(instance, month)
+    decision = decide_month(
+        month,
+        missing=missing,
+        hashes=hashes,
+        ingested_hashes=ingested.hashes if ingested else None,
+        ingested_run_id=ingested.run_id if ingested else None,
+        ingested_succeeded=bool(ingested and ingested.succeeded),
+        active_run_id=active_monthly_runs(instance).get(month),
+        warehouse_exists=settings.warehouse_path.exists(),
+        reference_ready=reference_built(instance),
+    )
+    if not decision.run:
+        return dg.SkipReason(decision.reason)
+    return dg.RunRequest(
+        run_key=run_key(month, month, {month: hashes}),
+        partition_key=partition_key(month),
+        tags={CHANGED_MONTHS_TAG: month},
+    )
+
+
+@dg.schedule(
+    name="monthly_schedule",
+    job=monthly_job,
+    cron_schedule=SCHEDULE_CRON,
+    execution_timezone=SCHEDULE_TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="On the 10th at 06:00 (Helsinki): process the previous month, unless its files are "
+    "missing or it was already processed from the same files (the tick says why it skipped).",
+)
+def monthly_schedule(context: dg.ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+    return evaluate_month(context.instance, month_due(tick), load_settings())
+

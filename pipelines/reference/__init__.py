@@ -1,1 +1,0 @@
-"""Reference data that the dbt seeds are generated from, where a rule is clearer than a list."""
