@@ -28,9 +28,9 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_pro
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 	touch $(MANIFEST)
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: pipelines/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 demo: setup
 	KAIRA_PSEUDONYM_KEY=$${KAIRA_PSEUDONYM_KEY:-$(DEMO_KEY)} $(BIN)/kaira demo

@@ -7,10 +7,10 @@ validation -> publish -> reports.
 
 import dagster as dg
 
-from pipelines.jobs import monthly_job, reference_job
 from pipelines.automation.failure_alert import run_failure_alert
 from pipelines.automation.schedule import monthly_schedule
 from pipelines.automation.sensor import landing_sensor
+from pipelines.jobs import monthly_job, reference_job
 from pipelines.publish.assets import published_tables
 from pipelines.reports.assets import followup_reports
 from pipelines.sources.assets import raw_jobseeker_spells, raw_kela_payments

@@ -17,7 +17,7 @@ import dagster as dg
 from pipelines.core.months import month_text, months_between, parse_month
 
 # DuckDB allows one writing process: every step that writes the working warehouse runs
-# in this pool (limit 1, see the instance settings, pipelines/instance/dagster.yaml).
+# in this pool (limit 1, see the instance settings, pipelines/dagster.yaml).
 WAREHOUSE_WRITER_POOL = "warehouse_writer"
 
 MONTHLY_PARTITIONS = dg.MonthlyPartitionsDefinition(

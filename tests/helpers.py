@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -62,8 +62,8 @@ def generated_pipeline_run(root: Path, first: str, last: str):
     import pytest
 
     from pipelines.cli.runner import run_months
-    from pipelines.sample import generate_sample
     from pipelines.core.settings import load_settings
+    from pipelines.sample import generate_sample
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment(root).items():

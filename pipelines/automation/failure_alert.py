@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-
 import dagster as dg
 
-from pipelines.core.settings import load_settings
-
 from pipelines.automation.alerts import alert_for_run, write_alert
+from pipelines.core.settings import load_settings
 
 # The registers usually arrive in the first week of the month; the 10th leaves a margin.
 

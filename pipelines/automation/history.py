@@ -15,9 +15,13 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pipelines.partitions import WAREHOUSE_WRITER_POOL, months_of_run, partition_key, partition_key_to_month
-
 from pipelines.core.source_registry import REGISTER_SOURCES, SOURCES
+from pipelines.partitions import (
+    WAREHOUSE_WRITER_POOL,
+    months_of_run,
+    partition_key,
+    partition_key_to_month,
+)
 
 MONTHLY_JOB = "monthly_job"
 REFERENCE_JOB = "reference_job"

@@ -14,10 +14,6 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from pipelines.jobs import monthly_job
-from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key
-from pipelines.core.settings import Settings, load_settings
-
 from pipelines.automation.decisions import (
     decide_month,
     month_due,
@@ -32,6 +28,9 @@ from pipelines.core.landing import (
     missing_files,
     month_hashes,
 )
+from pipelines.core.settings import Settings, load_settings
+from pipelines.jobs import monthly_job
+from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key
 
 # The registers usually arrive in the first week of the month; the 10th leaves a margin.
 

@@ -12,11 +12,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.jobs import monthly_job, reference_job
-from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key, range_tags
-from pipelines.core.months import describe_months
-from pipelines.core.settings import Settings, load_settings
-
 from pipelines.automation.decisions import (
     HashPair,
     LandingCursor,
@@ -39,6 +34,10 @@ from pipelines.core.landing import (
     half_landed_months,
     landed_months,
 )
+from pipelines.core.months import describe_months
+from pipelines.core.settings import Settings, load_settings
+from pipelines.jobs import monthly_job, reference_job
+from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key, range_tags
 
 # The registers usually arrive in the first week of the month; the 10th leaves a margin.
 

@@ -71,9 +71,9 @@ def run_command(args: argparse.Namespace) -> int:
 def run_locked(months: list[str], settings, *, wait: bool) -> int:
     """Run the months through Dagster (the warehouse lock held): progress, summary, alert."""
     from pipelines.cli.dagster_home import prepare_dagster_home
-    from pipelines.core.months import contiguous_ranges, describe_months
     from pipelines.cli.progress import Progress, output_to_log, plural
     from pipelines.cli.run_lock import wait_for_writer_runs
+    from pipelines.core.months import contiguous_ranges, describe_months
 
     began = time.monotonic()
     home = prepare_dagster_home()
@@ -118,8 +118,8 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
 def report_runs(instance, run_ids: list[str], failed_run: str | None, settings, *, log_path, elapsed: float) -> int:
     """Print the summary; on failure write the alert (in-process runs trigger no sensor)."""
     from pipelines.automation.alerts import alert_for_run, write_alert
-    from pipelines.core.identity_codes import redact
     from pipelines.cli.summary import format_summary, summarize_runs
+    from pipelines.core.identity_codes import redact
 
     summary = summarize_runs(instance, run_ids)
     alert = alert_path = None

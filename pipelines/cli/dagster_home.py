@@ -1,4 +1,4 @@
-"""The Dagster instance the CLI uses: `$DAGSTER_HOME`, prepared with the repo's dagster.yaml."""
+"""The Dagster instance the CLI uses: `$DAGSTER_HOME`, prepared with the package's instance settings (pipelines/dagster.yaml)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,20 @@ import os
 import shutil
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from pipelines.package_files import (
+    instance_settings_file,
+)
+
 DEFAULT_DAGSTER_HOME = Path("data/dagster_home")
 
 
 def prepare_dagster_home() -> Path:
-    """Use $DAGSTER_HOME (default data/dagster_home), with the repo's dagster.yaml copied there
+    """Use $DAGSTER_HOME (default data/dagster_home), with the package's dagster.yaml copied there
     when absent or older than the repo's (as the Makefile does), so the run queue and the
     warehouse pool are the same for the CLI, `dagster dev` and the daemon."""
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    config, source = home / "dagster.yaml", REPO_ROOT / "dagster.yaml"
+    config, source = home / "dagster.yaml", instance_settings_file()
     if not config.exists() or config.stat().st_mtime < source.stat().st_mtime:
         shutil.copyfile(source, config)
     os.environ["DAGSTER_HOME"] = str(home)

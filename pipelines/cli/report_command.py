@@ -42,7 +42,11 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from pipelines.reports import ChromiumNotFoundError, ReportDataError, write_all_reports
+    from pipelines.reports import (
+        ChromiumNotFoundError,
+        ReportDataError,
+        write_all_reports,
+    )
     from pipelines.reports.provenance import published_is_synthetic
 
     settings = load_settings()

@@ -16,6 +16,7 @@ import dagster as dg
 
 from pipelines.partitions import range_tags
 
+
 @dataclass
 class RunOutcome:
     run_ids: list[str] = field(default_factory=list)

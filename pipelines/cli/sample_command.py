@@ -7,7 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.sample.options import DEFAULT_END, DEFAULT_SEED, DEFAULT_START, FAULTS, SCALES
+from pipelines.sample.options import (
+    DEFAULT_END,
+    DEFAULT_SEED,
+    DEFAULT_START,
+    FAULTS,
+    SCALES,
+)
 
 
 def add_sample_parser(subparsers) -> argparse.ArgumentParser:

@@ -9,10 +9,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.core.months import describe_months
 from pipelines.automation.history import INGEST_ASSET_KEYS
+from pipelines.core.months import describe_months
 from pipelines.core.source_registry import REGISTER_SOURCES
-
 
 
 @dataclass

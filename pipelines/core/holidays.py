@@ -14,7 +14,11 @@ import csv
 from datetime import date, timedelta
 from pathlib import Path
 
-SEED_PATH = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "finnish_public_holidays.csv"
+from pipelines.package_files import (
+    dbt_project_dir,
+)
+
+SEED_PATH = dbt_project_dir() / "seeds" / "finnish_public_holidays.csv"
 FIRST_YEAR, LAST_YEAR = 2000, 2040
 
 

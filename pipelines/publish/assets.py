@@ -9,6 +9,7 @@ the Parquet directory. Any blocking failure stops it before anything a reader se
 import dagster as dg
 import pandas as pd
 
+from pipelines.core.settings import load_settings
 from pipelines.partitions import WAREHOUSE_WRITER_POOL
 from pipelines.publish.disclosure import apply_disclosure_control
 from pipelines.publish.run_checks import checks_of_run, outcome_rows
@@ -22,10 +23,13 @@ from pipelines.publish.tables import (
     target_followup,
 )
 from pipelines.publish.writer import publish_atomically
-from pipelines.core.settings import load_settings
 from pipelines.sources.landing_marker import is_synthetic
 from pipelines.validation.checks import read_table
-from pipelines.validation.gx_runner import ExpectationOutcome, blocking_failures, validate_frame
+from pipelines.validation.gx_runner import (
+    ExpectationOutcome,
+    blocking_failures,
+    validate_frame,
+)
 from pipelines.validation.relations import prepare_published_frame
 from pipelines.validation.report import write_validation_report
 

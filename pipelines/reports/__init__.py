@@ -16,10 +16,17 @@ Modules: `content` (gathering), `charts` (SVG), `render` (jinja2 templates in as
 `assets` (the Dagster asset) and `cli` (`kaira report`).
 """
 
-from .browser import ChromiumError, ChromiumNotFoundError, pdf_page_count
-from .content import ReportContent, ReportDataError, build_report, latest_month, published_areas
-from .render import render_html
 from pipelines.sources.landing_marker import is_synthetic
+
+from .browser import ChromiumError, ChromiumNotFoundError, pdf_page_count
+from .content import (
+    ReportContent,
+    ReportDataError,
+    build_report,
+    latest_month,
+    published_areas,
+)
+from .render import render_html
 from .writer import ReportFiles, report_paths, write_all_reports, write_report
 
 __all__ = [

@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from pipelines.reports.content import latest_month
 from pipelines.core.months import month_text
+from pipelines.core.settings import load_settings
+from pipelines.reports.content import latest_month
 from pipelines.reports.provenance import published_is_synthetic
 from pipelines.reports.writer import write_all_reports
-from pipelines.core.settings import load_settings
 
 
 @dg.asset(

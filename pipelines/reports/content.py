@@ -14,7 +14,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.core.indicators import EURO_BLOCK, JOBSEEKER_COUNTS, KELA_COUNTS, STRUCTURAL_GROUPS
+from pipelines.core.indicators import (
+    EURO_BLOCK,
+    JOBSEEKER_COUNTS,
+    KELA_COUNTS,
+    STRUCTURAL_GROUPS,
+)
 from pipelines.core.months import parse_month, shift_month
 
 from .formatting import LANGUAGES

@@ -16,12 +16,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.publish.tables import INDICATORS_COLUMNS, RUN_CHECKS_COLUMNS, TARGET_COLUMNS
-
 from pipelines.core.indicators import STRUCTURAL_GROUPS
+from pipelines.core.months import parse_month, shift_month
+from pipelines.publish.tables import (
+    INDICATORS_COLUMNS,
+    RUN_CHECKS_COLUMNS,
+    TARGET_COLUMNS,
+)
 
 from .content import TARGET_HALVE, TARGET_INFLOW
-from pipelines.core.months import parse_month, shift_month
 
 REGION = ("MK18", "region", "Kainuu")
 MUNICIPALITIES = (("KU205", "municipality", "Kajaani"), ("KU697", "municipality", "Ristijärvi"))

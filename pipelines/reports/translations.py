@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 
-ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
+from pipelines.package_files import (
+    report_assets_dir,
+)
+
+ASSETS_DIR = report_assets_dir()
 TRANSLATIONS_PATH = ASSETS_DIR / "translations.json"
 
 

@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.core.months import month_text, parse_month_argument
+
 from . import browser
 from .content import ReportContent, build_report, latest_month, published_areas
-from pipelines.core.months import month_text, parse_month_argument
 from .render import render_html
 
 PDF_WORKERS = 2

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import parameters as p
 from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS
 
+from . import parameters as p
 from .dates import month_first_day, month_label, month_last_day
 from .engine import Simulation
 from .kela import TmtPayments

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
+from pipelines.package_files import (
+    dbt_project_dir,
+)
 from pipelines.sample.geography import CSV_PATH
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+SEEDS_DIR = dbt_project_dir() / "seeds"
 OPEN_FROM, OPEN_TO = "1900-01-01", "9999-12-31"
 
 

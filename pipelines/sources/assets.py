@@ -13,9 +13,13 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL, partition_key_to_month
 from pipelines.core.settings import load_settings
 from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS
+from pipelines.partitions import (
+    MONTHLY_PARTITIONS,
+    WAREHOUSE_WRITER_POOL,
+    partition_key_to_month,
+)
 from pipelines.sources.loader import DeliveryReport, ingest_month
 
 GROUP = "ingest"

@@ -17,10 +17,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from pipelines.core.identity_codes import make_identity_code
 from pipelines.core.settings import load_settings
 from pipelines.sources import jobseeker
 from pipelines.sources.csv_reader import read_landing_csv
-from pipelines.core.identity_codes import make_identity_code
 from pipelines.sources.loader import SOURCES, expected_path, ingest_month
 
 MONTH = "2024-03"

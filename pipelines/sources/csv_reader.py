@@ -39,8 +39,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.sources.errors import UnreadableFileError
 from pipelines.core.identity_codes import contains_code_like
+from pipelines.sources.errors import UnreadableFileError
 
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"

@@ -25,9 +25,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.core.months import month_end, month_text, parse_month
 from pipelines.core.register_codes import SERVICE_STATUS, SERVICES, STATUSES
 from pipelines.core.source_registry import JOBSEEKER_SPELLS
-from pipelines.core.months import month_end, month_text, parse_month
 from pipelines.sources import values
 from pipelines.sources.checks import (
     Problems,

@@ -21,9 +21,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from pipelines.core.months import month_end, month_text, parse_month
 from pipelines.core.register_codes import BENEFITS
 from pipelines.core.source_registry import KELA_PAYMENTS
-from pipelines.core.months import month_end, month_text, parse_month
 from pipelines.sources import values
 from pipelines.sources.checks import (
     Problems,

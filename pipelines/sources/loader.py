@@ -25,10 +25,14 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
-from pipelines.core.settings import Settings
-from pipelines.sources import jobseeker, kela
 from pipelines.core.months import month_text, parse_month
-from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS, RegisterSource
+from pipelines.core.settings import Settings
+from pipelines.core.source_registry import (
+    JOBSEEKER_SPELLS,
+    KELA_PAYMENTS,
+    RegisterSource,
+)
+from pipelines.sources import jobseeker, kela
 from pipelines.sources.checks import ValidatedDelivery
 from pipelines.sources.csv_reader import LandingFile, read_landing_csv
 from pipelines.sources.errors import (

@@ -21,9 +21,8 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.core.months import parse_month
-
-from pipelines.partitions import WAREHOUSE_WRITER_POOL
 from pipelines.core.settings import load_settings
+from pipelines.partitions import WAREHOUSE_WRITER_POOL
 from pipelines.validation.gx_runner import (
     ExpectationOutcome,
     check_specs_for_suite,

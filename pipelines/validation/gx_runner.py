@@ -37,8 +37,11 @@ import pandas as pd
 
 from pipelines.core.identity_codes import REDACTED, contains_code_like
 from pipelines.core.identity_codes import redact as redact_identity_codes
+from pipelines.package_files import (
+    expectations_dir,
+)
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+EXPECTATIONS_DIR = expectations_dir()
 
 SEVERITIES = ("error", "warn")
 OBSERVED_MAX_CHARS = 200

@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from pipelines.core.identity_codes import CODE_LIKE
-
 from pipelines.core import indicators
+from pipelines.core.identity_codes import CODE_LIKE
 
 # --- Indicators (METRICS.md; dbt_project/macros/indicators.sql holds the same lists) ---
 

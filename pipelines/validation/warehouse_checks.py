@@ -16,8 +16,8 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.core.months import previous_month
-from pipelines.partitions import month_dates_of_run
 from pipelines.core.settings import load_settings
+from pipelines.partitions import month_dates_of_run
 from pipelines.validation.checks import SuiteOnAsset, gx_suites_asset_checks, read_table
 
 # Rows validated at once: big enough that a Kainuu backfill is a few chunks, small enough

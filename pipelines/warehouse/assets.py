@@ -17,8 +17,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
 from pipelines.core.settings import Settings, load_settings
+from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars
 from pipelines.warehouse.project import kaira_dbt_project
 

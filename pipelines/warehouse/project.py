@@ -13,7 +13,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+from pipelines.package_files import dbt_project_dir
+
+DBT_PROJECT_DIR = dbt_project_dir()
 
 
 @cache

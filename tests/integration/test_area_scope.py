@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from pipelines.core.settings import load_settings
 from pipelines.core.identity_codes import make_identity_code
+from pipelines.core.settings import load_settings
 from pipelines.sources.loader import ingest_month
 from tests.helpers import environment, query, run_dbt
 

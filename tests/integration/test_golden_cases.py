@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core.settings import load_settings
 from pipelines.core.identity_codes import pseudonymise
+from pipelines.core.settings import load_settings
 from pipelines.sources.loader import ingest_month
 from tests.helpers import TEST_KEY, environment, query, run_dbt
 

@@ -12,8 +12,12 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL, partition_key_to_month
 from pipelines.core.identity_codes import make_identity_code
+from pipelines.partitions import (
+    MONTHLY_PARTITIONS,
+    WAREHOUSE_WRITER_POOL,
+    partition_key_to_month,
+)
 from pipelines.sources.loader import expected_path
 
 with warnings.catch_warnings():

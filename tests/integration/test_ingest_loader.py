@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.core.identity_codes import make_identity_code, pseudonymise
 from pipelines.core.settings import load_settings
 from pipelines.sources.errors import (
     MissingDeliveryError,
@@ -19,7 +20,6 @@ from pipelines.sources.errors import (
     RejectLimitExceeded,
     UnreadableFileError,
 )
-from pipelines.core.identity_codes import make_identity_code, pseudonymise
 from pipelines.sources.loader import expected_path, ingest_month
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"

@@ -18,8 +18,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.sample import generate_sample
 from pipelines.core.settings import load_settings
+from pipelines.sample import generate_sample
 from tests.helpers import environment, query
 
 pytestmark = pytest.mark.e2e

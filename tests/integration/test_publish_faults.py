@@ -26,9 +26,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.publish.writer import PAUSE_BEFORE_SWAP_ENV
 from pipelines.cli.runner import run_months
 from pipelines.partitions import range_tags
+from pipelines.publish.writer import PAUSE_BEFORE_SWAP_ENV
 from tests.helpers import generated_pipeline_run, query
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,12 @@ import pandas as pd
 import pytest
 
 from pipelines.validation import relations as r
-from pipelines.validation.gx_runner import OBSERVED_MAX_CHARS, load_suite_spec, suite_names, validate_frame
+from pipelines.validation.gx_runner import (
+    OBSERVED_MAX_CHARS,
+    load_suite_spec,
+    suite_names,
+    validate_frame,
+)
 
 M1 = pd.Timestamp("2024-01-01")
 M2 = pd.Timestamp("2024-02-01")

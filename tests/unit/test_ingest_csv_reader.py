@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.core.identity_codes import make_identity_code
 from pipelines.sources import jobseeker, kela
 from pipelines.sources.csv_reader import read_landing_csv
 from pipelines.sources.errors import UnreadableFileError
-from pipelines.core.identity_codes import make_identity_code
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"
 CODE = make_identity_code(date(1970, 1, 1), 901)

@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipelines.core.identity_codes import make_identity_code, pseudonymise
 from pipelines.sources import jobseeker, kela, values
 from pipelines.sources.csv_reader import parse_text, read_landing_csv
-from pipelines.core.identity_codes import make_identity_code, pseudonymise
 from pipelines.sources.raw_schema import DDL
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"

@@ -17,10 +17,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.automation.failure_alert import run_failure_alert
-from pipelines.automation.schedule import evaluate_month, monthly_schedule
-from pipelines.automation.sensor import landing_sensor
 from pipelines.automation.decisions import HELSINKI, LandingCursor
+from pipelines.automation.failure_alert import run_failure_alert
 from pipelines.automation.history import (
     REFERENCE_ASSET_KEYS,
     active_monthly_runs,
@@ -28,10 +26,18 @@ from pipelines.automation.history import (
     ingested_month,
     materialized_months,
 )
+from pipelines.automation.schedule import evaluate_month, monthly_schedule
+from pipelines.automation.sensor import landing_sensor
 from pipelines.core.landing import delivery_paths, month_hashes
-from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL, partition_key_to_month
-from pipelines.partitions import RANGE_END_TAG, RANGE_START_TAG, range_tags
 from pipelines.core.settings import load_settings
+from pipelines.partitions import (
+    MONTHLY_PARTITIONS,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    WAREHOUSE_WRITER_POOL,
+    partition_key_to_month,
+    range_tags,
+)
 from pipelines.sources.assets import delivery_metadata
 from pipelines.sources.loader import DeliveryReport
 from tests.helpers import environment

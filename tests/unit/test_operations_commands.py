@@ -21,13 +21,21 @@ import dagster as dg
 import pytest
 
 from pipelines.cli import commands
-from pipelines.core.landing import delivery_paths, file_sha256
 from pipelines.cli.progress import Progress, output_to_log
-from pipelines.cli.run_lock import WarehouseBusyError, exclusive_warehouse_lock, wait_for_writer_runs
-from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL, partition_key_to_month
+from pipelines.cli.run_lock import (
+    WarehouseBusyError,
+    exclusive_warehouse_lock,
+    wait_for_writer_runs,
+)
 from pipelines.cli.runner import RunOutcome, first_failure
-from pipelines.partitions import range_tags
+from pipelines.core.landing import delivery_paths, file_sha256
 from pipelines.core.settings import load_settings
+from pipelines.partitions import (
+    MONTHLY_PARTITIONS,
+    WAREHOUSE_WRITER_POOL,
+    partition_key_to_month,
+    range_tags,
+)
 from pipelines.sources.assets import delivery_metadata
 from pipelines.sources.loader import DeliveryReport
 from tests.helpers import environment

@@ -11,11 +11,12 @@ import time
 
 import dagster as dg
 
-from pipelines.cli.dagster_home import REPO_ROOT, prepare_dagster_home
+from pipelines.cli.dagster_home import prepare_dagster_home
+from pipelines.package_files import instance_settings_file
 
 
 def test_dagster_yaml_gives_a_run_queue_and_a_one_writer_pool(tmp_path):
-    shutil.copyfile(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copyfile(instance_settings_file(), tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         config = instance.get_concurrency_config()
@@ -30,10 +31,10 @@ def test_the_cli_prepares_dagster_home_with_the_repos_settings(tmp_path, monkeyp
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     assert prepare_dagster_home() == home
     config = home / "dagster.yaml"
-    assert config.read_text() == (REPO_ROOT / "dagster.yaml").read_text()
+    assert config.read_text() == (instance_settings_file()).read_text()
     config.write_text("# an older copy\n")
     past = time.time() - 3600
     os.utime(config, (past, past))
     prepare_dagster_home()
-    assert config.read_text() == (REPO_ROOT / "dagster.yaml").read_text()
+    assert config.read_text() == (instance_settings_file()).read_text()
     assert os.environ["DAGSTER_HOME"] == str(home)

@@ -5,7 +5,12 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from pipelines.publish.tables import INDICATORS_COLUMNS, TARGET_COLUMNS, indicators_monthly, target_followup
+from pipelines.publish.tables import (
+    INDICATORS_COLUMNS,
+    TARGET_COLUMNS,
+    indicators_monthly,
+    target_followup,
+)
 
 
 def cell(month, area, sex, indicator, value, status="ok"):
@@ -102,7 +107,11 @@ def test_indicators_monthly_has_the_contract_columns_in_a_stable_order():
 
 
 def test_publication_records_the_synthetic_flag_and_the_months():
-    from pipelines.publish.tables import PUBLICATION_COLUMNS, SYNTHETIC_NOTE_FI, publication
+    from pipelines.publish.tables import (
+        PUBLICATION_COLUMNS,
+        SYNTHETIC_NOTE_FI,
+        publication,
+    )
 
     published = pd.DataFrame([cell("2010-11-01", "MK18", "total", "unemployed", 1.0),
                               cell("2010-12-01", "MK18", "total", "unemployed", 1.0)])

@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
+from pipelines.core.months import shift_month
 from pipelines.reports import charts
 from pipelines.reports.content import Cell
-from pipelines.core.months import shift_month
 
 SVG = "{http://www.w3.org/2000/svg}"
 LEGENDS = charts.Legends(suppressed="Salattu (..)", groups_hidden="Ryhmittely salattu (..)", incomplete="Vajaa")

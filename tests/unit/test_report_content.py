@@ -5,7 +5,13 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipelines.reports import ReportDataError, build_report, latest_month, published_areas, write_all_reports
+from pipelines.reports import (
+    ReportDataError,
+    build_report,
+    latest_month,
+    published_areas,
+    write_all_reports,
+)
 from pipelines.reports.fixtures import write_published
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.cli.report_command import add_report_parser
 from pipelines.reports import (
     ChromiumNotFoundError,
     build_report,
@@ -18,7 +19,6 @@ from pipelines.reports import (
     render_html,
     write_report,
 )
-from pipelines.cli.report_command import add_report_parser
 from pipelines.reports.fixtures import write_published
 from pipelines.reports.formatting import NBSP
 from pipelines.reports.translations import TRANSLATIONS_PATH

@@ -16,11 +16,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.sample import SampleOptions, generate_sample
 from pipelines.cli.sample_command import add_sample_parser
+from pipelines.sample import SampleOptions, generate_sample
 from pipelines.sample.dates import date_to_day, parse_month
-from pipelines.sample.geography import CSV_PATH, finland_geography, municipalities_csv_text
-from pipelines.sample.identity import CHECK_ALPHABET, allocate_codes, format_codes, is_valid_code
+from pipelines.sample.geography import (
+    CSV_PATH,
+    finland_geography,
+    municipalities_csv_text,
+)
+from pipelines.sample.identity import (
+    CHECK_ALPHABET,
+    allocate_codes,
+    format_codes,
+    is_valid_code,
+)
 from pipelines.sample.landing import JOBSEEKER_COLUMNS, KELA_COLUMNS
 
 # Two years that include 2010, when self-motivated study on benefit (OMAEHTOINEN_OPISKELU) began.

@@ -6,9 +6,9 @@ import pytest
 
 from pipelines.core.landing import landed_months
 from pipelines.core.months import contiguous_ranges
-from pipelines.partitions import range_tags
 from pipelines.core.settings import load_settings, parse_area_scope
 from pipelines.partitions import month_dates_of_run as run_months
+from pipelines.partitions import range_tags
 
 
 def test_defaults_are_the_embedded_demo():

@@ -533,8 +533,8 @@ def test_threshold_below_one_is_refused():
 
 
 def test_indicator_lists_match_the_dbt_macro():
-    from pathlib import Path
     import re
+    from pathlib import Path
 
     macro = (Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "indicators.sql").read_text()
 

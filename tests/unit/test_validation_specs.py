@@ -22,7 +22,10 @@ from pipelines.validation.gx_runner import (
     load_suite_spec,
     suite_names,
 )
-from pipelines.validation.report import render_validation_report, write_validation_report
+from pipelines.validation.report import (
+    render_validation_report,
+    write_validation_report,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

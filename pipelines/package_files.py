@@ -1,0 +1,38 @@
+"""Where the files that ship with Kaira are: the dbt project, the Great Expectations suites,
+the report assets and the Dagster instance settings.
+
+They live in the repository as top-level folders (the layout a reader expects) and are
+mapped into the package when it is built (pyproject.toml), so an installed wheel carries
+them as package data under `pipelines/`. The editable install of a checkout has no such
+copies: there the repository's folders are used as they are.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def _shipped(name: str) -> Path:
+    packaged = Path(str(files("pipelines") / name))
+    return packaged if packaged.exists() else _CHECKOUT / name
+
+
+def dbt_project_dir() -> Path:
+    return _shipped("dbt_project")
+
+
+def expectations_dir() -> Path:
+    return _shipped("expectations")
+
+
+def report_assets_dir() -> Path:
+    return _shipped("assets")
+
+
+def instance_settings_file() -> Path:
+    """The Dagster instance settings (run queue, the warehouse writer pool) copied into
+    $DAGSTER_HOME; package data of `pipelines` itself."""
+    return Path(str(files("pipelines") / "dagster.yaml"))
