@@ -90,8 +90,9 @@ def apply_environment(values: dict[str, str]) -> None:
     os.environ.update(values)
     sys.path[:0] = [p for p in (str(REPO_ROOT),) if p not in sys.path]
     from pipelines.cli.dagster_home import prepare_dagster_home
+    from pipelines.core.settings import load_settings
 
-    prepare_dagster_home()
+    prepare_dagster_home(load_settings().dagster_home)
 
 
 def make_workdir(given: str | None, prefix: str) -> Path:

@@ -13,10 +13,14 @@ from pipelines.automation.sensor import landing_sensor
 from pipelines.jobs import monthly_job, reference_job
 from pipelines.publish.assets import published_tables
 from pipelines.reports.assets import followup_reports
+from pipelines.resources import SettingsResource, WarehouseResource
 from pipelines.sources.assets import raw_jobseeker_spells, raw_kela_payments
 from pipelines.validation.warehouse_checks import mart_checks, source_checks
 from pipelines.warehouse.assets import kaira_monthly_models, kaira_reference_models
 from pipelines.warehouse.project import dbt_resource
+
+# Unset fields come from the environment when a run or an evaluation starts.
+settings = SettingsResource()
 
 defs = dg.Definitions(
     assets=[
@@ -31,7 +35,7 @@ defs = dg.Definitions(
     jobs=[reference_job, monthly_job],
     schedules=[monthly_schedule],
     sensors=[landing_sensor, run_failure_alert],
-    resources={"dbt": dbt_resource()},
+    resources={"dbt": dbt_resource(), "settings": settings, "warehouse": WarehouseResource(settings=settings)},
     # One process, steps one after another: DuckDB allows one writer, and the pool (run
     # granularity) keeps other runs out but not a run's own parallel steps (the default
     # multiprocess executor ran both ingest steps at once and one failed on the file lock).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.automation.alerts import alert_for_run, write_alert
-from pipelines.core.settings import load_settings
+from pipelines.resources import SettingsResource
 
 # The registers usually arrive in the first week of the month; the 10th leaves a margin.
 
@@ -16,7 +16,7 @@ from pipelines.core.settings import load_settings
     description="Every failed run of this code location leaves an alert file in <warehouse>/alerts/ "
     "(run id, job, failed step, first error; identity codes redacted) and an error log line.",
 )
-def run_failure_alert(context: dg.RunFailureSensorContext):
+def run_failure_alert(context: dg.RunFailureSensorContext, settings: SettingsResource):
     alert = alert_for_run(context.instance, context.dagster_run)
-    path = write_alert(load_settings().warehouse_dir, alert)
+    path = write_alert(settings.settings.warehouse_dir, alert)
     context.log.error(f"{alert.summary()} (alert file {path})")

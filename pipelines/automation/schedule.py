@@ -28,9 +28,10 @@ from pipelines.core.landing import (
     missing_files,
     month_hashes,
 )
-from pipelines.core.settings import Settings, load_settings
+from pipelines.core.settings import Settings
 from pipelines.jobs import monthly_job
 from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key
+from pipelines.resources import SettingsResource
 
 # The registers usually arrive in the first week of the month; the 10th leaves a margin.
 
@@ -71,7 +72,7 @@ def evaluate_month(instance: dg.DagsterInstance, month: str, settings: Settings)
     description="On the 10th at 06:00 (Helsinki): process the previous month, unless its files are "
     "missing or it was already processed from the same files (the tick says why it skipped).",
 )
-def monthly_schedule(context: dg.ScheduleEvaluationContext):
+def monthly_schedule(context: dg.ScheduleEvaluationContext, settings: SettingsResource):
     tick = context.scheduled_execution_time or datetime.now(timezone.utc)
-    return evaluate_month(context.instance, month_due(tick), load_settings())
+    return evaluate_month(context.instance, month_due(tick), settings.settings)
 

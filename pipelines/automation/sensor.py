@@ -35,9 +35,10 @@ from pipelines.core.landing import (
     landed_months,
 )
 from pipelines.core.months import describe_months
-from pipelines.core.settings import Settings, load_settings
+from pipelines.core.settings import Settings
 from pipelines.jobs import monthly_job, reference_job
 from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key, range_tags
+from pipelines.resources import SettingsResource
 
 # The registers usually arrive in the first week of the month; the 10th leaves a margin.
 
@@ -139,5 +140,5 @@ def evaluate_landing(
     description="When both files of a month have landed, or one has changed, process that month and "
     "the later months already processed (one run for the range). The same files never run twice.",
 )
-def landing_sensor(context: dg.SensorEvaluationContext):
-    return evaluate_landing(context.instance, context.cursor, load_settings())
+def landing_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource):
+    return evaluate_landing(context.instance, context.cursor, settings.settings)

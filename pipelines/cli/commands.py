@@ -76,7 +76,7 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
     from pipelines.core.months import contiguous_ranges, describe_months
 
     began = time.monotonic()
-    home = prepare_dagster_home()
+    home = prepare_dagster_home(settings.dagster_home)
     log_path = settings.warehouse_dir / "logs" / f"kaira-run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     _say(f"{plural(len(months), 'month')} {describe_months(months)}; Dagster instance {home}")
     _say(f"Dagster's and dbt's own output goes to {log_path}")
@@ -91,7 +91,8 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
 
             from pipelines.cli.runner import run_months
 
-            instance = dg.DagsterInstance.get()
+            # The instance of the settings' DAGSTER_HOME, opened without touching the environment.
+            instance = dg.DagsterInstance.from_config(str(home))
             with progress.heartbeat():
                 for first, last in contiguous_ranges(months):
                     wait_for_writer_runs(instance, wait=wait, exclude=set(run_ids), on_wait=progress.line)

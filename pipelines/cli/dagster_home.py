@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -10,17 +9,13 @@ from pipelines.package_files import (
     instance_settings_file,
 )
 
-DEFAULT_DAGSTER_HOME = Path("data/dagster_home")
-
-
-def prepare_dagster_home() -> Path:
-    """Use $DAGSTER_HOME (default data/dagster_home), with the package's dagster.yaml copied there
-    when absent or older than the repo's (as the Makefile does), so the run queue and the
-    warehouse pool are the same for the CLI, `dagster dev` and the daemon."""
-    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+def prepare_dagster_home(home: Path) -> Path:
+    """The Dagster home folder `home` (the settings' DAGSTER_HOME), with the package's
+    dagster.yaml copied there when absent or older than the package's (as the Makefile
+    does), so the run queue and the warehouse pool are the same for the CLI, `dagster dev`
+    and the daemon."""
     home.mkdir(parents=True, exist_ok=True)
     config, source = home / "dagster.yaml", instance_settings_file()
     if not config.exists() or config.stat().st_mtime < source.stat().st_mtime:
         shutil.copyfile(source, config)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -1,15 +1,18 @@
-"""Configuration, read once from the environment into one typed object.
+"""Configuration, read from the environment into one typed object: the only module that
+reads an environment variable of Kaira's (or DAGSTER_HOME).
 
-Twelve-factor: every variable of ARCHITECTURE.md has a working default for the
-embedded demo, except the pseudonymisation key, which person-level ingest refuses
-to run without.
+Twelve-factor: every variable has a working default for the embedded demo, except the
+pseudonymisation key, which person-level ingest refuses to run without. Dagster code gets
+the settings through the `SettingsResource` (pipelines/resources.py); the CLI calls
+`load_settings()` once per command. Nothing writes the environment back.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 # The demo key is public on purpose: it protects nothing and is only for the
 # generated sample. Real deployments set KAIRA_PSEUDONYM_KEY from a secret store.
@@ -18,15 +21,19 @@ DEMO_PSEUDONYM_KEY = "kaira-demo-key-not-secret"
 
 @dataclass(frozen=True)
 class Settings:
+    # The key is left out of the repr, so a settings object in a log or an error never shows it.
     landing_dir: Path
     warehouse_dir: Path
     reports_dir: Path
     quarantine_dir: Path
-    pseudonym_key: str | None
+    pseudonym_key: str | None = field(repr=False)
     area_scope: tuple[str, ...] | None  # None means every region ("all")
     suppression_threshold: int
     reject_limit: float
     municipality_set: str  # 'real' (Kainuu and Vaala) or 'synthetic' (national sample)
+    duckdb_memory_limit: str = "12GB"  # DuckDB's memory limit inside dbt; above it, it spills to disk
+    chromium: str | None = None  # the browser that prints PDF reports; None: look for it on PATH
+    dagster_home: Path = Path("data/dagster_home").resolve()  # Dagster's run history, schedules, sensors
 
     @property
     def warehouse_path(self) -> Path:
@@ -59,8 +66,10 @@ def parse_area_scope(text: str) -> tuple[str, ...] | None:
     return codes
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
+def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mapping[str, str] | None = None) -> Settings:
+    """The settings from `environ` (default: the process environment), with `overrides`
+    (variable -> value) taking precedence."""
+    env = {**(os.environ if environ is None else environ), **(overrides or {})}
     threshold = int(env.get("KAIRA_SUPPRESSION_THRESHOLD", "5"))
     if threshold < 1:
         raise ValueError("KAIRA_SUPPRESSION_THRESHOLD must be at least 1")
@@ -81,4 +90,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         suppression_threshold=threshold,
         reject_limit=reject_limit,
         municipality_set=municipality_set,
+        duckdb_memory_limit=env.get("KAIRA_DUCKDB_MEMORY_LIMIT") or "12GB",
+        chromium=env.get("KAIRA_CHROMIUM") or None,
+        dagster_home=Path(env.get("DAGSTER_HOME") or "data/dagster_home").resolve(),
     )

@@ -13,21 +13,21 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.core.settings import load_settings
+from pipelines.core.settings import Settings
 from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS
 from pipelines.partitions import (
     MONTHLY_PARTITIONS,
     WAREHOUSE_WRITER_POOL,
     partition_key_to_month,
 )
+from pipelines.resources import SettingsResource
 from pipelines.sources.loader import DeliveryReport, ingest_month
 
 GROUP = "ingest"
 
 
-def ingest_partitions(context: dg.AssetExecutionContext, source: str) -> dg.MaterializeResult:
+def ingest_partitions(context: dg.AssetExecutionContext, source: str, settings: Settings) -> dg.MaterializeResult:
     """Load `source` for every partition of the run, oldest first."""
-    settings = load_settings()
     reports = [
         ingest_month(source, partition_key_to_month(key), settings, log=context.log, report_ignored_columns=False)
         for key in sorted(context.partition_keys)
@@ -78,8 +78,8 @@ _COMMON: dict[str, Any] = dict(
     name=JOBSEEKER_SPELLS.asset_name,
     **_COMMON,
 )
-def raw_jobseeker_spells(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return ingest_partitions(context, JOBSEEKER_SPELLS.name)
+def raw_jobseeker_spells(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    return ingest_partitions(context, JOBSEEKER_SPELLS.name, settings.settings)
 
 
 @dg.asset(
@@ -88,5 +88,5 @@ def raw_jobseeker_spells(context: dg.AssetExecutionContext) -> dg.MaterializeRes
     name=KELA_PAYMENTS.asset_name,
     **_COMMON,
 )
-def raw_kela_payments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return ingest_partitions(context, KELA_PAYMENTS.name)
+def raw_kela_payments(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    return ingest_partitions(context, KELA_PAYMENTS.name, settings.settings)

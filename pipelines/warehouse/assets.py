@@ -10,16 +10,17 @@ Two groups of dbt nodes, as Dagster's own platform splits them:
 """
 
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.core.settings import Settings, load_settings
+from pipelines.core.settings import Settings
 from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
+from pipelines.resources import SettingsResource
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars
+from pipelines.warehouse.profile import write_run_profile
 from pipelines.warehouse.project import kaira_dbt_project
 
 MONTHLY_SELECTION = "path:models/staging path:models/marts"
@@ -41,10 +42,11 @@ class KairaDbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(key=dg.AssetKey(props["name"]), group_name=group)
 
 
-def export_warehouse_dir(settings: Settings) -> None:
-    """dbt's profile reads the warehouse folder from the environment; make it absolute."""
-    os.environ["KAIRA_WAREHOUSE_DIR"] = str(settings.warehouse_dir)
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> DbtCliResource:
+    """The dbt resource pointed at the profile of this run's warehouse."""
+    return DbtCliResource(
+        project_dir=dbt.project_dir, dbt_executable=dbt.dbt_executable, profiles_dir=str(write_run_profile(settings))
+    )
 
 
 @dbt_assets(
@@ -55,10 +57,9 @@ def export_warehouse_dir(settings: Settings) -> None:
     pool=WAREHOUSE_WRITER_POOL,
     name="kaira_reference_models",
 )
-def kaira_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    settings = load_settings()
-    export_warehouse_dir(settings)
-    yield from dbt.cli(dbt_build_args(dbt_vars(settings, None, None)), context=context).stream()
+def kaira_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
+    config = settings.settings
+    yield from dbt_for_run(dbt, config).cli(dbt_build_args(dbt_vars(config, None, None)), context=context).stream()
 
 
 @dbt_assets(
@@ -71,10 +72,9 @@ def kaira_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResourc
     pool=WAREHOUSE_WRITER_POOL,
     name="kaira_monthly_models",
 )
-def kaira_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    settings = load_settings()
-    export_warehouse_dir(settings)
+def kaira_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
+    config = settings.settings
     window = context.partition_time_window
-    variables = dbt_vars(settings, window.start, window.end)
+    variables = dbt_vars(config, window.start, window.end)
     context.log.info(f"dbt window {variables['month_start']} .. {variables['month_end']} (end exclusive)")
-    yield from dbt.cli(dbt_build_args(variables), context=context).stream()
+    yield from dbt_for_run(dbt, config).cli(dbt_build_args(variables), context=context).stream()

@@ -18,6 +18,7 @@ from pipelines.partitions import (
     WAREHOUSE_WRITER_POOL,
     partition_key_to_month,
 )
+from pipelines.resources import SettingsResource
 from pipelines.sources.loader import expected_path
 
 with warnings.catch_warnings():
@@ -28,6 +29,9 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 CODES = [make_identity_code(date(1980, 1, 1 + i), 900 + i) for i in range(20)]
+
+# Unset fields: the settings come from the environment each test sets.
+RESOURCES = {"settings": SettingsResource()}
 
 
 @pytest.fixture
@@ -75,7 +79,9 @@ def test_one_month_materializes_with_file_hash_and_counts(env):
     path = expected_path("kela_payments", "2024-03", env / "landing")
     path.parent.mkdir(parents=True)
     shutil.copyfile(FIXTURES / "tmt_2024-03_iso885915.csv", path)
-    result = dg.materialize([raw_kela_payments], partition_key="2024-03-01", instance=dg.DagsterInstance.ephemeral())
+    result = dg.materialize(
+        [raw_kela_payments], partition_key="2024-03-01", instance=dg.DagsterInstance.ephemeral(), resources=RESOURCES
+    )
     assert result.success
     (materialization,) = result.asset_materializations_for_node("raw_kela_payments")
     months = materialization.metadata["months"].data
@@ -92,6 +98,7 @@ def test_a_range_of_months_is_one_run_in_month_order_with_extra_columns_logged_o
     result = dg.materialize(
         [raw_jobseeker_spells],
         instance=instance,
+        resources=RESOURCES,
         tags={RANGE_START: "2024-01-01", RANGE_END: "2024-03-01"},
     )
     assert result.success
@@ -117,6 +124,7 @@ def test_a_failing_month_fails_the_run_with_the_loaders_message_and_leaks_no_cod
     result = dg.materialize(
         [raw_jobseeker_spells],
         instance=instance,
+        resources=RESOURCES,
         tags={RANGE_START: "2024-01-01", RANGE_END: "2024-03-01"},  # 2024-03 has no file either
         raise_on_error=False,
     )
@@ -138,7 +146,11 @@ def test_a_failing_month_fails_the_run_with_the_loaders_message_and_leaks_no_cod
 
 def test_a_missing_month_names_the_expected_file(env):
     result = dg.materialize(
-        [raw_jobseeker_spells], partition_key="2023-12-01", instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        [raw_jobseeker_spells],
+        partition_key="2023-12-01",
+        instance=dg.DagsterInstance.ephemeral(),
+        resources=RESOURCES,
+        raise_on_error=False,
     )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.is_step_failure]

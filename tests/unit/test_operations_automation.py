@@ -38,6 +38,7 @@ from pipelines.partitions import (
     partition_key_to_month,
     range_tags,
 )
+from pipelines.resources import SettingsResource
 from pipelines.sources.assets import delivery_metadata
 from pipelines.sources.loader import DeliveryReport
 from tests.helpers import environment
@@ -158,7 +159,11 @@ def test_the_schedule_through_dagsters_schedule_context(tmp_path, monkeypatch):
         build_reference(instance)
 
         def evaluate():
-            return monthly_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+            return monthly_schedule(
+                dg.build_schedule_context(
+                    instance=instance, scheduled_execution_time=when, resources={"settings": SettingsResource()}
+                )
+            )
 
         missing = evaluate()
         assert isinstance(missing, dg.SkipReason) and "tmt_2024-03.csv" in missing.skip_message
@@ -218,7 +223,7 @@ def test_the_schedule_retries_a_month_whose_run_failed_and_waits_for_the_referen
 
 
 def sense(instance, cursor=None) -> dg.SensorResult:
-    return landing_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+    return landing_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources={"settings": SettingsResource()}))
 
 
 def test_the_sensor_requests_new_months_in_one_run_and_builds_the_reference_first(kaira_env):
@@ -349,6 +354,7 @@ def test_a_failed_run_leaves_an_alert_file_without_identity_codes(kaira_env):
         dagster_event=result.get_run_failure_event(),
         dagster_instance=instance,
         dagster_run=result.dagster_run,
+        resources={"settings": SettingsResource()},
     ).for_run_failure()
     run_failure_alert(context)
 

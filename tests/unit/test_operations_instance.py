@@ -28,13 +28,12 @@ def test_dagster_yaml_gives_a_run_queue_and_a_one_writer_pool(tmp_path):
 
 def test_the_cli_prepares_dagster_home_with_the_repos_settings(tmp_path, monkeypatch):
     home = tmp_path / "home"
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    assert prepare_dagster_home() == home
+    assert prepare_dagster_home(home) == home
     config = home / "dagster.yaml"
     assert config.read_text() == (instance_settings_file()).read_text()
     config.write_text("# an older copy\n")
     past = time.time() - 3600
     os.utime(config, (past, past))
-    prepare_dagster_home()
+    prepare_dagster_home(home)
     assert config.read_text() == (instance_settings_file()).read_text()
-    assert os.environ["DAGSTER_HOME"] == str(home)
+    assert "DAGSTER_HOME" not in os.environ or os.environ["DAGSTER_HOME"] != str(home)  # the environment is left alone
