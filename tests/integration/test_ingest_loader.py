@@ -319,8 +319,8 @@ def test_extra_columns_are_logged_once(settings, caplog):
 
 
 def test_benchmark_generator_files_ingest_cleanly(settings):
-    """The generator behind `python -m pipelines.sources.benchmark` keeps producing valid files."""
-    from pipelines.sources.benchmark import MONTH, payments_frame, spells_frame
+    """The generator behind bench/bench_ingest.py keeps producing valid files."""
+    from bench.bench_ingest import MONTH, payments_frame, spells_frame
 
     for source, frame in ((SPELLS, spells_frame(3000)), (PAYMENTS, payments_frame(3000))):
         path = expected_path(source, MONTH, settings.landing_dir)

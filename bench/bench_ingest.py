@@ -1,6 +1,6 @@
 """Ingest throughput on a generated national-scale file; prints figures.
 
-    python -m pipelines.sources.benchmark [--rows 1500000] [--source jobseeker_spells|kela_payments]
+    .venv/bin/python bench/bench_ingest.py [--rows 1500000] [--source jobseeker_spells|kela_payments]
 
 Writes a synthetic file (identity codes with individual numbers 900-999 only) to a
 temporary folder, runs `ingest_month` on it into a fresh DuckDB file and prints the rows
