@@ -39,7 +39,25 @@ class KairaDbtTranslator(DagsterDbtTranslator):
             return spec.replace_attributes(group_name="ingest")
         fqn = props.get("fqn", [])
         group = "reference" if props["resource_type"] == "seed" else (fqn[1] if len(fqn) > 2 else "warehouse")
-        return spec.replace_attributes(key=dg.AssetKey(props["name"]), group_name=group)
+        spec = spec.replace_attributes(key=dg.AssetKey(props["name"]), group_name=group)
+        shared = shared_source_writers(manifest, unique_id)
+        if shared:
+            kept = [dep for dep in spec.deps if dep.asset_key not in shared]
+            spec = spec.replace_attributes(deps=[*kept, *(dg.AssetDep(key) for writers in shared.values() for key in writers)])
+        return spec
+
+
+def shared_source_writers(manifest: Mapping[str, Any], unique_id: str) -> dict[dg.AssetKey, list[dg.AssetKey]]:
+    """The node's parent sources that several assets write (meta `kaira.written_by`): the
+    key Dagster would give the source -> the keys of the assets that write it."""
+    shared = {}
+    for parent in manifest.get("parent_map", {}).get(unique_id, []):
+        source = manifest.get("sources", {}).get(parent)
+        writers = ((source or {}).get("meta") or {}).get("kaira", {}).get("written_by")
+        if writers:
+            default_key = dg.AssetKey([source["source_name"], source["name"]])
+            shared[default_key] = [dg.AssetKey(writer) for writer in writers]
+    return shared
 
 
 def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> DbtCliResource:
