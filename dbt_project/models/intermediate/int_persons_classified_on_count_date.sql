@@ -1,5 +1,5 @@
 -- Each jobseeker's state and classification on the count date d of each delivered month,
--- from the register as it stood at that delivery (METRICS.md, person-level indicators).
+-- from the register as it stood at that delivery (docs/definitions.md, person-level indicators).
 -- A person is here when a spell covers d; nobody else is a jobseeker that day.
 with spells as (
 

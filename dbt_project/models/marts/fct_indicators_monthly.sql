@@ -6,7 +6,7 @@
         on_schema_change='fail'
     )
 }}
--- Every indicator of METRICS.md for every area in scope, sex and delivered month, before
+-- Every indicator (docs/definitions.md) for every area in scope, sex and delivered month, before
 -- disclosure control: the warehouse's full-precision figures for authorised analysts and
 -- the input of publishing. A count with nobody in it is 0, not a missing row.
 {%- set jobseeker = jobseeker_indicators() %}
@@ -69,8 +69,10 @@ areas as (
 sexes as (
 
     select 'total' as sex, 1 as sex_order
-    union all select 'male', 2
-    union all select 'female', 3
+    union all
+    select 'male' as sex, 2 as sex_order
+    union all
+    select 'female' as sex, 3 as sex_order
 
 ),
 
