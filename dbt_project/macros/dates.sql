@@ -1,4 +1,4 @@
-{#- Month arithmetic as METRICS.md defines it: keep the day number, clamp it to the
+{#- Month arithmetic as the definitions have it (docs/definitions.md, "Dates"): keep the day number, clamp it to the
     target month's length. dbt's cross-database dateadd does that on DuckDB and the
     engines we target; the cast keeps a date, not a timestamp. -#}
 {% macro add_months(date_expr, months) -%}

@@ -1,4 +1,4 @@
-{#- The indicators of METRICS.md in the order of its tables: the order of tie-breaks in
+{#- The published indicators in the contract's order (docs/published-tables.md): the order of tie-breaks in
     disclosure control and of the published rows. -#}
 {% macro jobseeker_indicators() -%}
     {{ return(['unemployed', 'long_term_unemployed', 'equivalent_long_term_unemployed',

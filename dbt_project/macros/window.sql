@@ -28,7 +28,7 @@
     {{ return((var('area_scope') | string | trim | lower) == 'all') }}
 {%- endmacro %}
 
-{#- How far back from a count date any rule of METRICS.md looks: the widest of its
+{#- How far back from a count date any rule of the definitions (docs/definitions.md) looks: the widest of its
     windows. Spells that ended before it cannot change a month's figures. -#}
 {% macro rule_lookback_months() -%}
     {{ return([var('long_term_months'), var('equivalent_window_months'), var('return_window_months'),

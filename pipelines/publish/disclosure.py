@@ -1,4 +1,4 @@
-"""Disclosure control of the published indicators (METRICS.md, "Disclosure control").
+"""Disclosure control of the published indicators (docs/disclosure-control.md).
 
 One pure, deterministic function, :func:`apply_disclosure_control`, takes the
 unsuppressed long table (one row per month, area, sex and indicator) and returns the
@@ -29,7 +29,7 @@ The rules
    or, if no part qualifies, the whole if it is not suppressed. All choices of a pass
    are applied together.
 
-Decisions where METRICS.md is open
+Decisions where the rule is open
 ----------------------------------
 * **Not-available cells.** A cell whose value is NULL without being suppressed (status
   ``not_available``/``no_rule``, or any other NULL) is neither a suppressed cell nor a

@@ -1,4 +1,4 @@
-"""The published tables of METRICS.md, built from the warehouse's marts: pure functions.
+"""The published tables (docs/published-tables.md), built from the warehouse's marts: pure functions.
 
 `indicators_monthly` is the disclosure-controlled indicator table; `target_followup`
 follows each target of the (editable) targets seed on the published values only, so that
@@ -53,7 +53,7 @@ RUN_CHECKS_COLUMNS = {
 }
 
 # One row describing the publication, so a dashboard can label what it shows (an
-# addition to the tables of METRICS.md; it renames nothing).
+# addition to the contract's tables; it renames nothing).
 PUBLICATION_COLUMNS = {
     "run_id": "VARCHAR",
     "published_at": "TIMESTAMP",

@@ -6,7 +6,7 @@
 or, from the command line, `kaira sample --out data/landing [--from 2004-09] [--to 2013-12]
 [--seed 20080301] [--scale kainuu|finland] [--fault NAME ...]`.
 
-For every month of the range it writes the two person-level sources of SOURCES.md:
+For every month of the range it writes the two person-level sources of docs/source-contracts.md:
 
 - `tyonhakijat/tyonhakijat_YYYY-MM.csv`: the jobseeker register's status spells overlapping
   the month, as delivery M would have stood: a spell still running at the end of M has an

@@ -92,7 +92,7 @@ def add_months_to_days(days: np.ndarray, months: int) -> np.ndarray:
 
 
 def age_in_years(birth_day: np.ndarray, on_day: int) -> np.ndarray:
-    """Completed years on `on_day`: year difference, less one before the birthday (METRICS.md)."""
+    """Completed years on `on_day`: year difference, less one before the birthday (docs/definitions.md)."""
     birth = np.asarray(birth_day).astype("datetime64[D]")
     birth_year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
     birth_month_start = birth.astype("datetime64[M]")

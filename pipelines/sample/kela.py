@@ -6,7 +6,7 @@ month; a person who moved during the month has a row per municipality, in the or
 so their counters follow one another. The counter `kertyneet_paivat` starts from the days
 paid before the simulation and grows by every row's days; it never decreases.
 
-The municipal share follows METRICS.md's rule by payment period: the rate is decided by
+The municipal share follows the rule by payment period (docs/kela-share-rules.md): the rate is decided by
 the counter before the period (`kertyneet - maksetut`), in whole cents rounded half away
 from zero. About 0.2 % of rows are followed next month by a recovery: a row with no days, a
 negative amount and the matching negative share (same counter, so the counter rule holds).
@@ -41,7 +41,7 @@ class TmtPayments:
 
 
 def municipal_share_percent(month: np.ndarray, counter_before: np.ndarray) -> np.ndarray:
-    """METRICS.md's rate by period: 2006-2014 50 % from 500 days; 2015-2024 50 % from 300,
+    """The rate by period (docs/kela-share-rules.md): 2006-2014 50 % from 500 days; 2015-2024 50 % from 300,
     70 % from 1000; nothing before 2006 and (no rule yet) from 2025."""
     month = np.asarray(month)
     counter_before = np.asarray(counter_before)

@@ -1,4 +1,4 @@
-"""Landing files: format the simulated register and payments as SOURCES.md's CSV files.
+"""Landing files: format the simulated register and payments as the CSV files of docs/source-contracts.md.
 
 Formatting is vectorised (numpy string arrays), so a national month of some 600,000 rows
 takes about a second. A table is kept as formatted columns until it is written, which lets

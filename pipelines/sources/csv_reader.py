@@ -1,4 +1,4 @@
-"""Read a landing CSV by the common rules of SOURCES.md, keeping each row's line number.
+"""Read a landing CSV by the common rules of docs/source-contracts.md, keeping each row's line number.
 
 What it decides about the file as a whole (and fails on, with `UnreadableFileError`):
 encoding, delimiter, header. What it leaves to the source's row validation: values.

@@ -1,4 +1,4 @@
-"""Source 1, the jobseeker register's status spells: row validation (SOURCES.md §1).
+"""Source 1, the jobseeker register's status spells: row validation (docs/source-contracts.md).
 
 `validate_spells` turns the text rows of `tyonhakijat/tyonhakijat_YYYY-MM.csv` into the
 columns of `raw.jobseeker_spells` and the rejects. A row is rejected, with every reason

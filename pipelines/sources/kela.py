@@ -1,4 +1,4 @@
-"""Source 2, Kela's labour-market-subsidy payments: row validation (SOURCES.md §2).
+"""Source 2, Kela's labour-market-subsidy payments: row validation (docs/source-contracts.md).
 
 `validate_payments` turns the text rows of `kela/tmt_YYYY-MM.csv` into the columns of
 `raw.kela_payments` and the rejects. A row is rejected, with every reason that applies,

@@ -1,4 +1,4 @@
-"""Disclosure control (METRICS.md, "Disclosure control"): pipelines.publish.disclosure.
+"""Disclosure control (docs/disclosure-control.md): pipelines.publish.disclosure.
 
 Every hand-built case states the expected outcome worked out by hand, pass by pass.
 The property tests compare the vectorised function with a plain, cell-by-cell
@@ -571,7 +571,7 @@ def test_empty_input():
 # -> region -> SSS for source-1 counts and euros, total = male + female everywhere,
 # structural = its four groups; Kela recipients and persons are distinct persons: a
 # region has between the largest and the sum of its municipalities), and a plain
-# cell-by-cell reference implementation of METRICS.md's rule.
+# cell-by-cell reference implementation of the rule (docs/disclosure-control.md).
 
 _ORDER = {name: i for i, name in enumerate(CANONICAL_INDICATORS)}
 _SEX_RANK = {"female": 0, "male": 1, "total": 2}

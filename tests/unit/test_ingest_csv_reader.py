@@ -1,4 +1,4 @@
-"""Reading landing CSVs by the common rules of SOURCES.md: encodings, delimiters, headers,
+"""Reading landing CSVs by the common rules of docs/source-contracts.md: encodings, delimiters, headers,
 line endings, line numbers, and files that cannot be read as a whole.
 
 Twins of one file (tests/fixtures/ingest/, written by make_fixtures.py there) must load to

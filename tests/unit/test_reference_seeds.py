@@ -15,7 +15,7 @@ def test_holiday_seed_matches_the_computed_holidays():
 
 
 def test_easter_dates_are_right_for_known_years():
-    # Good Friday 29.3.2024 makes 28.3.2024 the count date of March 2024 (METRICS.md).
+    # Good Friday 29.3.2024 makes 28.3.2024 the count date of March 2024 (docs/definitions.md).
     assert holidays.easter_sunday(2024) == date(2024, 3, 31)
     assert holidays.easter_sunday(2010) == date(2010, 4, 4)
     assert holidays.easter_sunday(2008) == date(2008, 3, 23)

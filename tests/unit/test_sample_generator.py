@@ -1,7 +1,7 @@
 """The synthetic sample generator (pipelines.sample): contracts of its landing files.
 
 Most tests share two generated samples of two years (one clean, one with every fault), so the
-module runs in seconds. Each test names the property of SOURCES.md / METRICS.md it protects.
+module runs in seconds. Each test names the property of the source contracts or definitions (docs/) it protects.
 """
 
 from __future__ import annotations

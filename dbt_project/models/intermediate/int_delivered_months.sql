@@ -1,5 +1,5 @@
 -- The months the register has been delivered for, with their count date and whether
--- the look-back of METRICS.md is complete (deliveries M-16 .. M all present).
+-- the look-back (docs/definitions.md) is complete (deliveries M-16 .. M all present).
 with jobseeker_deliveries as (
 
     select distinct delivery_month as month

@@ -37,7 +37,7 @@ on_count_date as (
     where spell_start <= count_date
         and {{ open_end('spell_end') }} >= count_date
     qualify row_number() over (
-        partition by as_of_month, person_id order by spell_start desc, spell_id
+        partition by as_of_month, person_id order by spell_start desc, spell_id asc
     ) = 1
 
 ),

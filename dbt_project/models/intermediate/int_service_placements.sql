@@ -1,4 +1,4 @@
--- Service placements (METRICS.md): maximal stretches of touching PALVELU spells with the
+-- Service placements (docs/definitions.md): maximal stretches of touching PALVELU spells with the
 -- same palvelu. A move to another municipality splits a spell but not the placement.
 -- A placement still open has no end (placement_end is null).
 with service_spells as (

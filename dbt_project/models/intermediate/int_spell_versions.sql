@@ -1,5 +1,5 @@
 -- Each delivered version of a spell, with the range of deliveries ("as of" months) for
--- which it is the spell's state in the register (SOURCES.md, point in time):
+-- which it is the spell's state in the register (docs/source-contracts.md, point in time):
 --   * delivery M is authoritative for the spells that overlap M;
 --   * a spell that ended earlier comes from the latest earlier delivery that holds it;
 --   * a spell that the next delivery should have held (it was open, or ended in that

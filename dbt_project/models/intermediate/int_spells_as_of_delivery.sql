@@ -1,6 +1,6 @@
 -- The register as it stood at each delivered month M of the window, limited to the
 -- spells that can matter for M's count date: begun by the count date, and not ended
--- before the widest look-back window of METRICS.md.
+-- before the widest look-back window of the definitions (docs/definitions.md).
 with months as (
 
     select month, count_date, lookback_complete

@@ -1,4 +1,4 @@
--- Continuous unemployment runs (METRICS.md): maximal stretches of consecutive days
+-- Continuous unemployment runs (docs/definitions.md): maximal stretches of consecutive days
 -- unemployed (TYOTON or LOMAUTETTU). Spells that touch join one run whatever their
 -- municipality or status; a gap of a day or more ends it. Worked on intervals, never days.
 with unemployed_spells as (
