@@ -79,25 +79,3 @@ def weekday_prefix(first_day: int, last_day: int) -> np.ndarray:
 def count_date(month: int) -> dt.date:
     """Last working day of the month (Mon-Fri and not a Finnish public holiday)."""
     return core_months.count_date(core_months.month_from_index(month))
-
-
-def add_months_to_days(days: np.ndarray, months: int) -> np.ndarray:
-    """Vectorised `pipelines.core.months.add_months`: keep the day number, clamp to the target month's length."""
-    as_dates = np.asarray(days).astype("datetime64[D]")
-    month_start = as_dates.astype("datetime64[M]")
-    day_of_month = (as_dates - month_start).astype(np.int64)
-    target_month = month_start + months
-    target_length = ((target_month + 1).astype("datetime64[D]") - target_month.astype("datetime64[D]")).astype(np.int64)
-    return (target_month.astype("datetime64[D]") + np.minimum(day_of_month, target_length - 1)).astype(np.int64)
-
-
-def age_in_years(birth_day: np.ndarray, on_day: int) -> np.ndarray:
-    """Completed years on `on_day`: year difference, less one before the birthday (docs/definitions.md)."""
-    birth = np.asarray(birth_day).astype("datetime64[D]")
-    birth_year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
-    birth_month_start = birth.astype("datetime64[M]")
-    birth_month = birth_month_start.astype(np.int64) % 12 + 1
-    birth_dom = (birth - birth_month_start).astype(np.int64) + 1
-    on = day_to_date(on_day)
-    before_birthday = (on.month < birth_month) | ((on.month == birth_month) & (on.day < birth_dom))
-    return on.year - birth_year - before_birthday.astype(np.int64)

@@ -11,7 +11,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .identity import CHECK_ALPHABET
+from pipelines.core.identity_codes import CHECK_CHARACTERS
+
 from .landing import STRING, Table
 
 INVALID_HETU_ROWS = 3
@@ -32,7 +33,7 @@ def break_check_characters(
     codes = table.cells["henkilotunnus"].copy()
     for row in rows:
         code = str(codes[row])
-        wrong = CHECK_ALPHABET[(CHECK_ALPHABET.index(code[-1]) + 1) % len(CHECK_ALPHABET)]
+        wrong = CHECK_CHARACTERS[(CHECK_CHARACTERS.index(code[-1]) + 1) % len(CHECK_CHARACTERS)]
         codes[row] = code[:-1] + wrong
     return replace(table, cells={**table.cells, "henkilotunnus": codes}), rows
 

@@ -11,26 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-CHECK_ALPHABET = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+from pipelines.core.identity_codes import CHECK_CHARACTERS
+
 FIRST_INDIVIDUAL_NUMBER = 900
 SLOTS_PER_SEX = 50
 # Spread the numbers within a date (a bijection on 0..49), so that not every date starts at 900.
 _SLOT_STRIDE = 17
 # Nearest free date: try these offsets (days) in turn.
 _MAX_SHIFT_DAYS = 3650
-
-
-def check_character(number: int) -> str:
-    """Check character of the nine-digit number DDMMYYZZZ."""
-    return CHECK_ALPHABET[number % 31]
-
-
-def is_valid_code(code: str) -> bool:
-    """Structure and check character (the date part is not validated here)."""
-    if len(code) != 11 or code[6] not in "+-ABCDEFYXWVU":
-        return False
-    digits = code[:6] + code[7:10]
-    return digits.isdigit() and check_character(int(digits)) == code[10]
 
 
 def allocate_codes(birth_day: np.ndarray, male: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +79,7 @@ def format_codes(birth_day: np.ndarray, individual: np.ndarray) -> np.ndarray:
     month = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
     day = (dates - dates.astype("datetime64[M]")).astype(np.int64) + 1
     number = day * 10_000_000 + month * 100_000 + (year % 100) * 1_000 + individual
-    check = np.array(list(CHECK_ALPHABET), dtype=np.dtypes.StringDType())[number % 31]
+    check = np.array(list(CHECK_CHARACTERS), dtype=np.dtypes.StringDType())[number % 31]
     century = np.where(year >= 2000, "A", np.where(year >= 1900, "-", "+")).astype(np.dtypes.StringDType())
     digits = np.strings.zfill(number.astype(np.dtypes.StringDType()), 9)
     return np.strings.add(

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from pipelines.cli.sample_command import add_sample_parser
+from pipelines.core.identity_codes import CHECK_CHARACTERS, validate
 from pipelines.sample import SampleOptions, generate_sample
 from pipelines.sample.dates import date_to_day, parse_month
 from pipelines.sample.geography import (
@@ -24,12 +25,7 @@ from pipelines.sample.geography import (
     finland_geography,
     municipalities_csv_text,
 )
-from pipelines.sample.identity import (
-    CHECK_ALPHABET,
-    allocate_codes,
-    format_codes,
-    is_valid_code,
-)
+from pipelines.sample.identity import allocate_codes, format_codes
 from pipelines.sample.landing import JOBSEEKER_COLUMNS, KELA_COLUMNS
 
 # Two years that include 2010, when self-motivated study on benefit (OMAEHTOINEN_OPISKELU) began.
@@ -172,7 +168,7 @@ def test_identity_codes_are_valid_temporary_codes_of_people_aged_15_to_68(delive
     individual = parts[4].astype(int)
     assert individual.between(900, 999).all()
     for code in codes["henkilotunnus"].unique():
-        assert is_valid_code(code), code
+        assert validate(code) is None, code
     century = np.where(parts[3] == "A", 2000, 1900)
     birth = pd.to_datetime(
         pd.DataFrame(
@@ -187,7 +183,7 @@ def test_identity_codes_are_valid_temporary_codes_of_people_aged_15_to_68(delive
 def test_check_character_and_sex_follow_the_rules():
     assert format_codes(np.array([date_to_day(dt.date(1952, 10, 13))]), np.array([308]))[0] == "131052-308T"
     assert format_codes(np.array([date_to_day(dt.date(2005, 1, 1))]), np.array([901]))[0][6] == "A"
-    assert not is_valid_code("131052-308U")
+    assert validate("131052-308U") is not None
 
 
 def test_codes_stay_unique_when_a_birth_date_is_crowded():
@@ -385,11 +381,11 @@ def test_missing_column_fault_drops_the_counter_from_the_last_kela_file(clean, f
 def test_invalid_hetu_fault_breaks_three_check_characters_in_the_second_month(clean, faulty):
     broken = read(faulty[0] / "tyonhakijat" / "tyonhakijat_2009-02.csv")
     original = read(clean[0] / "tyonhakijat" / "tyonhakijat_2009-02.csv")
-    invalid = ~broken["henkilotunnus"].map(is_valid_code)
+    invalid = broken["henkilotunnus"].map(validate).notna()
     assert invalid.sum() == 3
     assert (broken.index[invalid] + 2).tolist() == faulty[1]["faults"]["invalid_hetu"]["data_lines"]
     assert (broken["henkilotunnus"].str[:-1] == original["henkilotunnus"].str[:-1]).all()
-    assert broken["henkilotunnus"].str[-1].isin(list(CHECK_ALPHABET)).all()
+    assert broken["henkilotunnus"].str[-1].isin(list(CHECK_CHARACTERS)).all()
     pd.testing.assert_frame_equal(broken.drop(columns="henkilotunnus"), original.drop(columns="henkilotunnus"))
 
 
