@@ -1,6 +1,8 @@
 # Kaira: the two commands of the README, and a few for development.
-#   make demo   set up, generate the synthetic sample, run the whole pipeline on it
-#   make test   set up, run the test suite
+#   make demo       set up, generate the synthetic sample, run the whole pipeline on it
+#   make test       set up, run the whole test suite (unit, dbt, end to end)
+#   make test-fast  the unit tests only (pure functions, seconds)
+#   make lint       ruff on the Python, sqlfluff on the dbt SQL
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +12,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 # The demo key is public and protects nothing: for the generated sample only.
 DEMO_KEY := kaira-demo-key-not-secret
 
-.PHONY: setup demo test dev clean-data
+.PHONY: setup demo test test-fast lint dev clean-data
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -37,6 +39,13 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
 
 dev: setup
 	KAIRA_PSEUDONYM_KEY=$${KAIRA_PSEUDONYM_KEY:-$(DEMO_KEY)} $(BIN)/dagster dev -w workspace.yaml

@@ -10,9 +10,9 @@ by Dagster, so the key is only ever read from the environment.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
 
 import dagster as dg
 import duckdb
@@ -36,16 +36,16 @@ _OVERRIDES = {
 class SettingsResource(dg.ConfigurableResource):
     """The configuration of the running code (docs: README, Configuration)."""
 
-    landing_dir: Optional[str] = None
-    warehouse_dir: Optional[str] = None
-    reports_dir: Optional[str] = None
-    quarantine_dir: Optional[str] = None
-    area_scope: Optional[str] = None
-    suppression_threshold: Optional[int] = None
-    reject_limit: Optional[float] = None
-    municipality_set: Optional[str] = None
+    landing_dir: str | None = None
+    warehouse_dir: str | None = None
+    reports_dir: str | None = None
+    quarantine_dir: str | None = None
+    area_scope: str | None = None
+    suppression_threshold: int | None = None
+    reject_limit: float | None = None
+    municipality_set: str | None = None
 
-    _settings: Optional[Settings] = PrivateAttr(default=None)
+    _settings: Settings | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._settings = self._load()

@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.core.identity_codes import redact
@@ -37,7 +37,7 @@ class Alert:
     job_name: str
     step_key: str | None
     message: str
-    occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     months: str | None = None  # "2024-01 .. 2024-03", from the run's partition tags
     started_by: str | None = None  # "schedule monthly_schedule", "sensor landing_sensor", "kaira run", ...
 
@@ -74,7 +74,7 @@ def write_alert(warehouse_dir: Path, alert: Alert, *, log: bool = True) -> Path:
     level; returns the file's path."""
     folder = Path(warehouse_dir) / ALERTS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = alert.occurred_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = alert.occurred_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"{stamp}_{alert.run_id}.txt"
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".alert-", suffix=".tmp")
     try:

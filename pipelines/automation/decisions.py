@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from pipelines.core.months import contiguous_ranges, previous_month
@@ -22,7 +22,7 @@ HashPair = tuple[str, str]  # (jobseeker register file, Kela file)
 def month_due(tick: datetime) -> str:
     """The month a tick processes: the calendar month before the tick's date in Helsinki.
     A naive time is taken as UTC."""
-    aware = tick if tick.tzinfo is not None else tick.replace(tzinfo=timezone.utc)
+    aware = tick if tick.tzinfo is not None else tick.replace(tzinfo=UTC)
     local = aware.astimezone(HELSINKI)
     return previous_month(f"{local.year:04d}-{local.month:02d}")
 

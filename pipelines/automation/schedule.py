@@ -10,7 +10,7 @@ only where the Dagster daemon runs (`dagster dev` starts one).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -73,6 +73,6 @@ def evaluate_month(instance: dg.DagsterInstance, month: str, settings: Settings)
     "missing or it was already processed from the same files (the tick says why it skipped).",
 )
 def monthly_schedule(context: dg.ScheduleEvaluationContext, settings: SettingsResource):
-    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+    tick = context.scheduled_execution_time or datetime.now(UTC)
     return evaluate_month(context.instance, month_due(tick), settings.settings)
 

@@ -14,9 +14,10 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from pipelines.automation.alerts import first_line, step_failure_text
 from pipelines.core.identity_codes import redact

@@ -16,9 +16,9 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 LOCK_NAME = ".kaira-run.lock"
 

@@ -9,8 +9,8 @@ loops over the months and dbt is invoked once for the whole window.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import dagster as dg
 

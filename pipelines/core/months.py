@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Iterable, TypeVar
+from typing import TypeVar
 
 from pipelines.core.holidays import finnish_holidays
 

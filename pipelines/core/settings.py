@@ -10,9 +10,9 @@ the settings through the `SettingsResource` (pipelines/resources.py); the CLI ca
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 # The demo key is public on purpose: it protects nothing and is only for the
 # generated sample. Real deployments set KAIRA_PSEUDONYM_KEY from a secret store.

@@ -59,7 +59,7 @@ class Table:
     def rows(self) -> int:
         return len(next(iter(self.cells.values()))) if self.cells else 0
 
-    def without(self, column: str) -> "Table":
+    def without(self, column: str) -> Table:
         columns = tuple(name for name in self.columns if name != column)
         return replace(self, columns=columns, cells={name: self.cells[name] for name in columns})
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -140,7 +140,7 @@ def ingest_month(
             name,
             validated.padded_municipality_codes,
         )
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     write_delivery(settings.warehouse_path, validated, landing, loaded_at)
 
     report = DeliveryReport(
@@ -235,7 +235,7 @@ def quarantine(path: Path, source: str, month: date, quarantine_dir: Path, reaso
     with `<that>.reason.txt` beside it. Returns the copy's path."""
     folder = Path(quarantine_dir) / source / month_text(month)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"{stamp}_{path.name}"
     shutil.copy2(path, target)
     target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n", encoding="utf-8")

@@ -10,8 +10,9 @@ spread back with numpy: a million rows take well under a second per column.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd

@@ -2,7 +2,7 @@
 refresh builds every month."""
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -18,8 +18,8 @@ def test_single_month_window_ends_exclusively():
 
 
 def test_single_run_backfill_window_covers_the_whole_range():
-    helsinki_start = datetime(2004, 9, 1, tzinfo=timezone.utc)
-    helsinki_end = datetime(2013, 12, 1, tzinfo=timezone.utc)
+    helsinki_start = datetime(2004, 9, 1, tzinfo=UTC)
+    helsinki_end = datetime(2013, 12, 1, tzinfo=UTC)
     assert month_window_vars(helsinki_start, helsinki_end) == {"month_start": "2004-09-01", "month_end": "2013-12-01"}
 
 

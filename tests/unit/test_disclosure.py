@@ -691,7 +691,7 @@ def random_cells(rng: np.random.Generator) -> pd.DataFrame:
                 base[(k, s)] = d
         distinct = KELA_COUNTS + (INTERNAL_PERSONS_ANY_ROW,)
 
-        def aggregate(parts):
+        def aggregate(parts, distinct=distinct):
             agg = {}
             for ind in parts[0]:
                 vals = [p[ind] for p in parts]

@@ -8,7 +8,7 @@ waits for, and a redelivery reruns its month and the later ones in one range.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -41,8 +41,8 @@ A, B, C = ("a" * 64, "b" * 64), ("c" * 64, "d" * 64), ("e" * 64, "f" * 64)
         (datetime(2024, 4, 10, 6, 0, tzinfo=HELSINKI), "2024-03"),
         (datetime(2024, 1, 10, 6, 0, tzinfo=HELSINKI), "2023-12"),
         # 22:30 UTC on the last day of February is already 1 March in Helsinki
-        (datetime(2024, 2, 29, 22, 30, tzinfo=timezone.utc), "2024-02"),
-        (datetime(2024, 2, 29, 21, 30, tzinfo=timezone.utc), "2024-01"),
+        (datetime(2024, 2, 29, 22, 30, tzinfo=UTC), "2024-02"),
+        (datetime(2024, 2, 29, 21, 30, tzinfo=UTC), "2024-01"),
         (datetime(2024, 2, 29, 22, 30), "2024-02"),  # naive: taken as UTC
         (datetime(2024, 2, 29, 21, 30), "2024-01"),
     ],
