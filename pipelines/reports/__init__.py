@@ -8,17 +8,16 @@
 
 The reports open `published.duckdb` read-only and never the working warehouse. Each is one
 self-contained HTML file (inline CSS, inline SVG charts drawn in Python, no script) and a PDF
-printed by Debian's headless Chromium. `is_synthetic(landing_dir)` tells whether the data
-came from the sample generator, which turns on the "Synteettinen esimerkkiaineisto" banner.
+printed by Debian's headless Chromium. Whether the data came from the sample generator (the
+"Synteettinen esimerkkiaineisto" banner) is `provenance`'s answer.
 
 Modules: `content` (gathering), `charts` (SVG), `render` (jinja2 templates in assets/),
-`formatting` (Finnish numbers), `browser` (Chromium), `writer` (files), `synthetic`,
-`assets` (the Dagster asset) and `cli` (`kaira report`).
+`formatting` (Finnish numbers), `translations`, `browser` (Chromium), `writer` (files),
+`provenance` (synthetic or not) and `assets` (the Dagster asset). `kaira report` is
+pipelines/cli/report_command.py.
 """
 
-from pipelines.sources.landing_marker import is_synthetic
-
-from .browser import ChromiumError, ChromiumNotFoundError, pdf_page_count
+from .browser import ChromiumError, ChromiumNotFoundError
 from .content import (
     ReportContent,
     ReportDataError,
@@ -36,9 +35,7 @@ __all__ = [
     "ReportDataError",
     "ReportFiles",
     "build_report",
-    "is_synthetic",
     "latest_month",
-    "pdf_page_count",
     "published_areas",
     "render_html",
     "report_paths",

@@ -1,4 +1,4 @@
-"""Headless Chromium (Debian's package), offline: PDFs, screenshots and the rendered DOM.
+"""Headless Chromium (Debian's package), offline: PDFs and screenshots of the reports.
 
 Every call starts a fresh browser with its own temporary profile and every network feature
 off; the report is a local file with nothing to fetch. A missing browser is an error that
@@ -8,7 +8,6 @@ says what to install, never a silently skipped PDF.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -56,7 +55,8 @@ def find_chromium() -> str:
     )
 
 
-def _run(arguments: list[str], *, capture: bool = False) -> subprocess.CompletedProcess:
+def run_headless(arguments: list[str], *, capture: bool = False) -> subprocess.CompletedProcess:
+    """Run the browser offline with `arguments`; its exit status is the caller's to judge."""
     browser = find_chromium()
     with tempfile.TemporaryDirectory(prefix="kaira-chromium-") as profile:
         command = [browser, *OFFLINE_FLAGS, f"--user-data-dir={profile}", *arguments]
@@ -83,7 +83,7 @@ def print_pdf(html_path: Path, pdf_path: Path) -> Path:
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     partial = pdf_path.with_name(f".{pdf_path.name}.partial")
     partial.unlink(missing_ok=True)
-    result = _run([f"--print-to-pdf={partial}", "--no-pdf-header-footer", _url(html_path)])
+    result = run_headless([f"--print-to-pdf={partial}", "--no-pdf-header-footer", _url(html_path)])
     if not partial.is_file() or partial.stat().st_size == 0:
         raise ChromiumError(
             f"Chromium wrote no PDF for {html_path} (exit {result.returncode}): "
@@ -98,29 +98,10 @@ def screenshot(html_path: Path, png_path: Path, width: int = 1280, height: int =
     png_path = Path(png_path)
     png_path.parent.mkdir(parents=True, exist_ok=True)
     png_path.unlink(missing_ok=True)
-    result = _run([f"--screenshot={png_path}", f"--window-size={width},{height}", _url(html_path)])
+    result = run_headless([f"--screenshot={png_path}", f"--window-size={width},{height}", _url(html_path)])
     if not png_path.is_file():
         raise ChromiumError(
             f"Chromium wrote no screenshot for {html_path} (exit {result.returncode}): "
             f"{result.stderr.decode(errors='replace')[-800:]}"
         )
     return png_path
-
-
-def dump_dom(html_path: Path) -> str:
-    """The DOM as Chromium parsed and laid it out, serialised."""
-    result = _run(["--dump-dom", _url(html_path)], capture=True)
-    if result.returncode != 0 or not result.stdout:
-        raise ChromiumError(
-            f"Chromium could not dump the DOM of {html_path} (exit {result.returncode}): "
-            f"{result.stderr.decode(errors='replace')[-800:]}"
-        )
-    return result.stdout.decode("utf-8")
-
-
-_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
-
-
-def pdf_page_count(pdf_path: Path) -> int:
-    """Pages of a PDF, by counting its `/Type /Page` objects (Chromium writes them uncompressed)."""
-    return len(_PAGE_OBJECT.findall(Path(pdf_path).read_bytes()))

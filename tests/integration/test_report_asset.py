@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.reports import browser
 from pipelines.reports.assets import followup_reports
-from pipelines.reports.fixtures import write_published
+from tests.report_fixtures import write_published
 
 BANNER = "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä"
 

@@ -15,13 +15,13 @@ from pipelines.cli.report_command import add_report_parser
 from pipelines.reports import (
     ChromiumNotFoundError,
     build_report,
-    is_synthetic,
     render_html,
     write_report,
 )
-from pipelines.reports.fixtures import write_published
 from pipelines.reports.formatting import NBSP
 from pipelines.reports.translations import TRANSLATIONS_PATH
+from pipelines.sources.landing_marker import is_synthetic
+from tests.report_fixtures import write_published
 
 BANNER_FI = "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä"
 FOOTNOTE_FI = "alle 5 henkilön luvut ja niistä laskettavissa olevat luvut on salattu"

@@ -1,10 +1,10 @@
 """Full-page screenshots of reports for the documentation (docs/report_*.png).
 
-    python -m pipelines.reports.screenshots PUBLISHED_DUCKDB OUT_DIR [--synthetic] \
+    .venv/bin/python tools/report_screenshots.py PUBLISHED_DUCKDB OUT_DIR [--synthetic] \
         [--shot MK18:2010-12:report_kainuu_2010-12.png ...]
 
 Each report is rendered (HTML only), photographed by headless Chromium in a tall window and
-cropped to the page's end.
+cropped to the page's end. Needs Pillow (the test extra).
 """
 
 from __future__ import annotations
@@ -14,19 +14,30 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import browser
-from .png import crop_bottom, read_png, write_png
-from .writer import write_report
+from PIL import Image, ImageChops
+
+from pipelines.reports import browser
+from pipelines.reports.writer import write_report
 
 DEFAULT_SHOTS = ("MK18:2010-12:report_kainuu_2010-12.png", "KU205:2010-12:report_kajaani_2010-12.png")
+
+
+def crop_bottom(image: Image.Image, margin: int = 24) -> Image.Image:
+    """Drop the rows at the bottom that are all the colour of the bottom-left pixel."""
+    image = image.convert("RGB")
+    background = Image.new("RGB", image.size, image.getpixel((0, image.height - 1)))
+    box = ImageChops.difference(image, background).getbbox()
+    last = box[3] if box else 0  # the row below the last one that differs
+    return image.crop((0, 0, image.width, min(image.height, last + margin)))
 
 
 def full_page_screenshot(html_path: Path, png_path: Path, width: int = 1280, height: int = 9000) -> Path:
     with tempfile.TemporaryDirectory(prefix="kaira-shot-") as folder:
         raw = browser.screenshot(html_path, Path(folder) / "raw.png", width=width, height=height)
-        image = crop_bottom(read_png(raw.read_bytes()))
+        with Image.open(raw) as shot:
+            image = crop_bottom(shot)
     png_path.parent.mkdir(parents=True, exist_ok=True)
-    png_path.write_bytes(write_png(image))
+    image.save(png_path, optimize=True)
     return png_path
 
 
