@@ -3,8 +3,9 @@
     .venv/bin/python tools/report_screenshots.py PUBLISHED_DUCKDB OUT_DIR [--synthetic] \
         [--shot MK18:2010-12:report_kainuu_2010-12.png ...]
 
-Each report is rendered (HTML only), photographed by headless Chromium in a tall window and
-cropped to the page's end. Needs Pillow (the test extra).
+Each report is rendered (HTML only), photographed by headless Chromium (KAIRA_CHROMIUM, else
+Debian's chromium on PATH) in a tall window and cropped to the page's end. Needs Pillow
+(the test extra).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
+from pipelines.core.settings import load_settings
 from pipelines.reports import browser
 from pipelines.reports.writer import write_report
 
@@ -31,9 +33,11 @@ def crop_bottom(image: Image.Image, margin: int = 24) -> Image.Image:
     return image.crop((0, 0, image.width, min(image.height, last + margin)))
 
 
-def full_page_screenshot(html_path: Path, png_path: Path, width: int = 1280, height: int = 9000) -> Path:
+def full_page_screenshot(
+    html_path: Path, png_path: Path, *, chromium: str | None = None, width: int = 1280, height: int = 9000
+) -> Path:
     with tempfile.TemporaryDirectory(prefix="kaira-shot-") as folder:
-        raw = browser.screenshot(html_path, Path(folder) / "raw.png", width=width, height=height)
+        raw = browser.screenshot(html_path, Path(folder) / "raw.png", width=width, height=height, chromium=chromium)
         with Image.open(raw) as shot:
             image = crop_bottom(shot)
     png_path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,13 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", default="fi")
     parser.add_argument("--shot", action="append", metavar="AREA:YYYY-MM:FILE.png")
     args = parser.parse_args(argv)
+    chromium = load_settings().chromium
     with tempfile.TemporaryDirectory(prefix="kaira-reports-") as reports:
         for shot in args.shot or DEFAULT_SHOTS:
             area, month, name = shot.split(":")
             files = write_report(
                 args.published, Path(reports), area, month, args.lang, pdf=False, synthetic=args.synthetic
             )
-            path = full_page_screenshot(files.html, args.out_dir / name)
+            path = full_page_screenshot(files.html, args.out_dir / name, chromium=chromium)
             print(f"{path} ({path.stat().st_size // 1024} KiB)")
     return 0
 

@@ -43,6 +43,7 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
 
 def run_report(args: argparse.Namespace) -> int:
     from pipelines.reports import (
+        ChromiumConfigError,
         ChromiumNotFoundError,
         ReportDataError,
         write_all_reports,
@@ -61,8 +62,9 @@ def run_report(args: argparse.Namespace) -> int:
             synthetic=published_is_synthetic(settings.published_path, settings.landing_dir),
             suppression_threshold=settings.suppression_threshold,
             areas=args.areas,
+            chromium=settings.chromium,
         )
-    except (ChromiumNotFoundError, ReportDataError, FileNotFoundError, LookupError, ValueError) as error:
+    except (ChromiumConfigError, ChromiumNotFoundError, ReportDataError, FileNotFoundError, LookupError, ValueError) as error:
         print(f"kaira report: {error}", file=sys.stderr)
         return 1
     for written in files:

@@ -17,7 +17,7 @@ Modules: `content` (gathering), `charts` (SVG), `render` (jinja2 templates in as
 pipelines/cli/report_command.py.
 """
 
-from .browser import ChromiumError, ChromiumNotFoundError
+from .browser import ChromiumConfigError, ChromiumError, ChromiumNotFoundError
 from .content import (
     ReportContent,
     ReportDataError,
@@ -29,6 +29,7 @@ from .render import render_html
 from .writer import ReportFiles, report_paths, write_all_reports, write_report
 
 __all__ = [
+    "ChromiumConfigError",
     "ChromiumError",
     "ChromiumNotFoundError",
     "ReportContent",

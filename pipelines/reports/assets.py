@@ -27,6 +27,7 @@ def followup_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         lang="fi",
         synthetic=synthetic,
         suppression_threshold=settings.suppression_threshold,
+        chromium=settings.chromium,
     )
     folder = settings.reports_dir / month
     context.log.info(f"wrote {len(files)} reports for {month} into {folder}")

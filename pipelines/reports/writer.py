@@ -59,16 +59,20 @@ def write_report(
     *,
     synthetic: bool = False,
     suppression_threshold: int = 5,
+    chromium: str | None = None,
 ) -> ReportFiles:
-    """One area's report as HTML and (by default) PDF; raises ChromiumNotFoundError without a browser."""
+    """One area's report as HTML and (by default) PDF; raises ChromiumNotFoundError without a browser.
+
+    `chromium` is the configured browser (Settings.chromium); None looks for it on PATH.
+    """
     if pdf:
-        browser.find_chromium()  # fail before writing anything
+        chromium = browser.find_chromium(chromium)  # fail before writing anything
     content = build_report(
         published_path, area_code, month, lang, synthetic=synthetic, suppression_threshold=suppression_threshold
     )
     html_path, pdf_path = _write_html(content, out_dir)
     if pdf:
-        browser.print_pdf(html_path, pdf_path)
+        browser.print_pdf(html_path, pdf_path, chromium=chromium)
     return ReportFiles(html_path, pdf_path if pdf else None, content.area_code, month_text(content.month), lang)
 
 
@@ -82,13 +86,16 @@ def write_all_reports(
     synthetic: bool = False,
     suppression_threshold: int = 5,
     areas: list[str] | None = None,
+    chromium: str | None = None,
 ) -> list[ReportFiles]:
     """Reports for every area published in `month` (default: the latest), regions first.
 
     `areas` narrows the set (codes); an unpublished code is an error, not a silent skip.
+    With `pdf`, a browser that is not installed raises ChromiumNotFoundError before anything
+    is written.
     """
     if pdf:
-        browser.find_chromium()
+        chromium = browser.find_chromium(chromium)
     report_month = parse_month_argument(month) if month else latest_month(published_path)
     published = [code for code, _, _ in published_areas(published_path, report_month)]
     if areas:
@@ -109,5 +116,5 @@ def write_all_reports(
         written.append((code, html_path, pdf_path))
     if pdf:
         with ThreadPoolExecutor(max_workers=PDF_WORKERS) as pool:
-            list(pool.map(lambda item: browser.print_pdf(item[1], item[2]), written))
+            list(pool.map(lambda item: browser.print_pdf(item[1], item[2], chromium=chromium), written))
     return [ReportFiles(html, pdf_path if pdf else None, code, key, lang) for code, html, pdf_path in written]

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from PIL import Image
 
+from pipelines.core.settings import load_settings
 from pipelines.reports import ChromiumError, browser, write_report
 from tests.report_fixtures import write_published
 
@@ -16,14 +17,14 @@ from tests.report_fixtures import write_published
 @pytest.fixture(scope="module")
 def chromium():
     try:
-        return browser.find_chromium()
+        return browser.find_chromium(load_settings().chromium)
     except browser.ChromiumNotFoundError as error:
         pytest.fail(f"the browser tests need headless Chromium: {error}")
 
 
-def dump_dom(html_path: Path) -> str:
+def dump_dom(html_path: Path, chromium: str) -> str:
     """The DOM as Chromium parsed and laid it out, serialised."""
-    result = browser.run_headless(["--dump-dom", Path(html_path).resolve().as_uri()], capture=True)
+    result = browser.run_headless(["--dump-dom", Path(html_path).resolve().as_uri()], chromium=chromium, capture=True)
     if result.returncode != 0 or not result.stdout:
         raise ChromiumError(f"Chromium could not dump the DOM of {html_path}: {result.stderr.decode(errors='replace')}")
     return result.stdout.decode("utf-8")
@@ -93,12 +94,14 @@ def finnish(value: float) -> str:
 
 @pytest.mark.parametrize("area", ["MK18", "KU697"])
 def test_the_browser_shows_the_published_headline_and_prints_the_pdf(chromium, published, tmp_path, area):
-    files = write_report(published, tmp_path / "reports", area, "2010-12", "fi", pdf=True, synthetic=True)
+    files = write_report(
+        published, tmp_path / "reports", area, "2010-12", "fi", pdf=True, synthetic=True, chromium=chromium
+    )
     assert files.html == tmp_path / "reports" / "2010-12" / f"kaira_{area}_2010-12_fi.html"
     assert files.pdf == files.html.with_suffix(".pdf")
 
     # the page as the browser built it: headline figures equal the published values
-    dom = dump_dom(files.html)
+    dom = dump_dom(files.html, chromium)
     figures = dom_figures(dom)
     rows = published_followup(published, area, "2010-12")
     assert len(rows) == 3
@@ -114,7 +117,7 @@ def test_the_browser_shows_the_published_headline_and_prints_the_pdf(chromium, p
     assert dom.count("<svg") >= 3
 
     # a screenshot that is not blank
-    png = browser.screenshot(files.html, tmp_path / f"{area}.png", width=1000, height=1400)
+    png = browser.screenshot(files.html, tmp_path / f"{area}.png", width=1000, height=1400, chromium=chromium)
     data = png.read_bytes()
     assert len(data) > 20_000
     with Image.open(png) as image:
@@ -128,7 +131,7 @@ def test_the_browser_shows_the_published_headline_and_prints_the_pdf(chromium, p
 
 def test_the_english_report_in_the_browser(chromium, published, tmp_path):
     files = write_report(published, tmp_path, "KU205", "2010-12", "en", pdf=False)
-    dom = dump_dom(files.html)
+    dom = dump_dom(files.html, chromium)
     assert '<html lang="en">' in dom
     value = dom_figures(dom)["structural_unemployed-total-value"]
     assert value["text"] == f"{float(value['data-value']):,.0f}"
