@@ -3,9 +3,10 @@
 Every call starts a fresh browser with its own temporary profile, every network feature off
 and a minimal environment; the report is a local file with nothing to fetch. Which browser
 runs is the caller's: `Settings.chromium` (KAIRA_CHROMIUM) if configured, else the first of
-CANDIDATES on PATH. A browser that is not installed is `ChromiumNotFoundError` and says
-what to install; a configured browser that is not there is `ChromiumConfigError`, a setting
-to fix; one that ran and failed is `ChromiumError`.
+CANDIDATES on PATH. A browser that is not installed is `ChromiumNotFoundError`, which
+`writer.write_followup_reports` (the data run, `kaira report`) turns into a warning: HTML
+without PDF. A configured browser that is not there is `ChromiumConfigError`, a setting to
+fix; one that ran and failed is `ChromiumError`. Both stay errors.
 """
 
 from __future__ import annotations
