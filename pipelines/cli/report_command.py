@@ -4,9 +4,12 @@
     kaira report --month 2010-12 --area MK18 --lang en
     kaira report --no-pdf                 HTML only (no browser needed)
 
-Settings come from the environment (pipelines.core.settings): KAIRA_WAREHOUSE_DIR for
-published.duckdb, KAIRA_REPORTS_DIR for the output, KAIRA_LANDING_DIR for the synthetic
-marker. Nothing here imports Dagster.
+Without an installed Chromium the HTML is written and a warning says what to install
+(exit 0); a configured KAIRA_CHROMIUM that is not there, or a browser that fails, is an
+error. Settings come from the environment (pipelines.core.settings), loaded once here:
+KAIRA_WAREHOUSE_DIR for published.duckdb, KAIRA_REPORTS_DIR for the output,
+KAIRA_LANDING_DIR for the synthetic marker, KAIRA_CHROMIUM for the browser. Nothing here
+imports Dagster.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pipelines.core.settings import load_settings
 def add_report_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "report",
-        help="write the follow-up reports (HTML and PDF) from the published tables",
+        help="write the follow-up reports (HTML, and PDF where Chromium is installed) from the published tables",
         description="Write KAIRA's follow-up reports for the region and its municipalities from "
         "published.duckdb: <reports dir>/<YYYY-MM>/kaira_<area>_<YYYY-MM>_<lang>.html and .pdf.",
     )
@@ -43,31 +46,26 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
 
 def run_report(args: argparse.Namespace) -> int:
     from pipelines.reports import (
-        ChromiumNotFoundError,
+        ChromiumConfigError,
+        ChromiumError,
         ReportDataError,
-        write_all_reports,
+        write_followup_reports,
     )
-    from pipelines.reports.provenance import published_is_synthetic
 
     settings = load_settings()
     began = time.monotonic()
     try:
-        files = write_all_reports(
-            settings.published_path,
-            args.out or settings.reports_dir,
-            month=args.month,
-            lang=args.lang,
-            pdf=args.pdf,
-            synthetic=published_is_synthetic(settings.published_path, settings.landing_dir),
-            suppression_threshold=settings.suppression_threshold,
-            areas=args.areas,
+        batch = write_followup_reports(
+            settings, month=args.month, lang=args.lang, areas=args.areas, out_dir=args.out, pdf=args.pdf
         )
-    except (ChromiumNotFoundError, ReportDataError, FileNotFoundError, LookupError, ValueError) as error:
+    except (ChromiumConfigError, ChromiumError, ReportDataError, FileNotFoundError, LookupError, ValueError) as error:
         print(f"kaira report: {error}", file=sys.stderr)
         return 1
-    for written in files:
+    for written in batch.files:
         print(written.html)
         if written.pdf:
             print(written.pdf)
-    print(f"kaira report: {len(files)} reports in {time.monotonic() - began:.1f} s", file=sys.stderr)
+    if batch.warning:
+        print(f"kaira report: warning: {batch.warning}", file=sys.stderr)
+    print(f"kaira report: {len(batch.files)} reports in {time.monotonic() - began:.1f} s", file=sys.stderr)
     return 0

@@ -1,7 +1,8 @@
 """The summary `kaira run` prints at the end, read back from the runs' records in the
 instance: the months and rows each file loaded or rejected (the ingest assets' metadata),
 the checks passed and failed (ASSET_CHECK_EVALUATION events), what was published, and
-where the validation report, the follow-up reports, the log and any alert are."""
+where the validation report, the follow-up reports (with their warning, such as no PDFs
+for want of a browser), the log and any alert are."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class RunSummary:
     report_folder: str | None = None  # from the followup_reports asset, when the run wrote them
     report_count: int | None = None
     report_month: str | None = None
+    report_warning: str | None = None  # e.g. no PDFs for want of a browser
 
     @property
     def months(self) -> list[str]:
@@ -62,6 +64,7 @@ def summarize_runs(instance, run_ids: list[str]) -> RunSummary:
                 count = _text(metadata.get("reports"))
                 summary.report_count = int(count) if count and count.isdigit() else None
                 summary.report_month = _text(metadata.get("month"))
+                summary.report_warning = _text(metadata.get("warning"))
         for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
             evaluation = record.event_log_entry.dagster_event.event_specific_data
             if evaluation.passed:
@@ -127,6 +130,8 @@ def format_summary(
     if summary.report_folder:
         count = f"{summary.report_count} reports" if summary.report_count is not None else "reports"
         lines.append(f"  follow-up reports: {summary.report_folder} ({count} for {summary.report_month or '-'})")
+        if summary.report_warning:
+            lines.append(f"    warning: {summary.report_warning}")
     else:
         lines.append(f"  follow-up reports: {reports_dir} (none written by this run)")
     lines.append(f"  Dagster runs: {', '.join(summary.run_ids) or '-'}")

@@ -1,24 +1,23 @@
 """Follow-up reports of KAIRA's goals, in Finnish (or English), from the published tables only.
 
-    from pipelines.reports import build_report, render_html, write_report, write_all_reports
+    from pipelines.reports import build_report, render_html, write_report, write_followup_reports
     content = build_report(Path("data/warehouse/published.duckdb"), "MK18", "2010-12")
     html = render_html(content)
     files = write_report(published, Path("data/reports"), "KU205", "2010-12", lang="fi", pdf=True)
-    every = write_all_reports(published, Path("data/reports"))  # the latest month, every area
+    batch = write_followup_reports(load_settings())  # the latest month, every area, as the run does
 
 The reports open `published.duckdb` read-only and never the working warehouse. Each is one
-self-contained HTML file (inline CSS, inline SVG charts drawn in Python, no script) and a PDF
-printed by Debian's headless Chromium. `is_synthetic(landing_dir)` tells whether the data
-came from the sample generator, which turns on the "Synteettinen esimerkkiaineisto" banner.
+self-contained HTML file (inline CSS, inline SVG charts drawn in Python, no script) and, where
+Debian's headless Chromium is installed, a PDF printed by it. Whether the data came from the
+sample generator (the "Synteettinen esimerkkiaineisto" banner) is `provenance`'s answer.
 
 Modules: `content` (gathering), `charts` (SVG), `render` (jinja2 templates in assets/),
-`formatting` (Finnish numbers), `browser` (Chromium), `writer` (files), `synthetic`,
-`assets` (the Dagster asset) and `cli` (`kaira report`).
+`formatting` (Finnish numbers), `translations`, `browser` (Chromium), `writer` (files),
+`provenance` (synthetic or not) and `assets` (the Dagster asset). `kaira report` is
+pipelines/cli/report_command.py.
 """
 
-from pipelines.sources.landing_marker import is_synthetic
-
-from .browser import ChromiumError, ChromiumNotFoundError, pdf_page_count
+from .browser import ChromiumConfigError, ChromiumError, ChromiumNotFoundError
 from .content import (
     ReportContent,
     ReportDataError,
@@ -27,21 +26,29 @@ from .content import (
     published_areas,
 )
 from .render import render_html
-from .writer import ReportFiles, report_paths, write_all_reports, write_report
+from .writer import (
+    ReportBatch,
+    ReportFiles,
+    report_paths,
+    write_all_reports,
+    write_followup_reports,
+    write_report,
+)
 
 __all__ = [
+    "ChromiumConfigError",
     "ChromiumError",
     "ChromiumNotFoundError",
+    "ReportBatch",
     "ReportContent",
     "ReportDataError",
     "ReportFiles",
     "build_report",
-    "is_synthetic",
     "latest_month",
-    "pdf_page_count",
     "published_areas",
     "render_html",
     "report_paths",
     "write_all_reports",
+    "write_followup_reports",
     "write_report",
 ]

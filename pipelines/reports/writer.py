@@ -2,6 +2,9 @@
 
 Files are written beside their target and renamed into place, so a reader never opens half
 a report. PDFs are printed by headless Chromium, two at a time (the machines have two cores).
+`write_report` and `write_all_reports` demand the browser when asked for PDFs;
+`write_followup_reports` (the data run and `kaira report`) writes the HTML without one and
+says so in a warning.
 """
 
 from __future__ import annotations
@@ -12,12 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.core.months import month_text, parse_month_argument
+from pipelines.core.settings import Settings
 
 from . import browser
 from .content import ReportContent, build_report, latest_month, published_areas
+from .provenance import published_is_synthetic
 from .render import render_html
 
 PDF_WORKERS = 2
+NO_PDF_WARNING = (
+    "no PDF reports: headless Chromium is not installed, so only the HTML reports were written; "
+    f"to print PDFs too, install Debian's package: {browser.INSTALL_HINT}"
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,21 @@ class ReportFiles:
     area_code: str = ""
     month: str = ""
     lang: str = ""
+
+
+@dataclass(frozen=True)
+class ReportBatch:
+    """The reports of one month as `write_followup_reports` wrote them."""
+
+    files: list[ReportFiles]
+    month: str
+    folder: Path
+    synthetic: bool
+    warning: str | None = None  # set when the PDFs were left out because no browser is installed
+
+    @property
+    def pdf_count(self) -> int:
+        return sum(written.pdf is not None for written in self.files)
 
 
 def report_paths(out_dir: Path, area_code: str, month: str, lang: str) -> tuple[Path, Path]:
@@ -59,16 +83,20 @@ def write_report(
     *,
     synthetic: bool = False,
     suppression_threshold: int = 5,
+    chromium: str | None = None,
 ) -> ReportFiles:
-    """One area's report as HTML and (by default) PDF; raises ChromiumNotFoundError without a browser."""
+    """One area's report as HTML and (by default) PDF; raises ChromiumNotFoundError without a browser.
+
+    `chromium` is the configured browser (Settings.chromium); None looks for it on PATH.
+    """
     if pdf:
-        browser.find_chromium()  # fail before writing anything
+        chromium = browser.find_chromium(chromium)  # fail before writing anything
     content = build_report(
         published_path, area_code, month, lang, synthetic=synthetic, suppression_threshold=suppression_threshold
     )
     html_path, pdf_path = _write_html(content, out_dir)
     if pdf:
-        browser.print_pdf(html_path, pdf_path)
+        browser.print_pdf(html_path, pdf_path, chromium=chromium)
     return ReportFiles(html_path, pdf_path if pdf else None, content.area_code, month_text(content.month), lang)
 
 
@@ -82,13 +110,16 @@ def write_all_reports(
     synthetic: bool = False,
     suppression_threshold: int = 5,
     areas: list[str] | None = None,
+    chromium: str | None = None,
 ) -> list[ReportFiles]:
     """Reports for every area published in `month` (default: the latest), regions first.
 
     `areas` narrows the set (codes); an unpublished code is an error, not a silent skip.
+    With `pdf`, a browser that is not installed raises ChromiumNotFoundError before anything
+    is written.
     """
     if pdf:
-        browser.find_chromium()
+        chromium = browser.find_chromium(chromium)
     report_month = parse_month_argument(month) if month else latest_month(published_path)
     published = [code for code, _, _ in published_areas(published_path, report_month)]
     if areas:
@@ -109,5 +140,44 @@ def write_all_reports(
         written.append((code, html_path, pdf_path))
     if pdf:
         with ThreadPoolExecutor(max_workers=PDF_WORKERS) as pool:
-            list(pool.map(lambda item: browser.print_pdf(item[1], item[2]), written))
+            list(pool.map(lambda item: browser.print_pdf(item[1], item[2], chromium=chromium), written))
     return [ReportFiles(html, pdf_path if pdf else None, code, key, lang) for code, html, pdf_path in written]
+
+
+def write_followup_reports(
+    settings: Settings,
+    *,
+    month: str | None = None,
+    lang: str = "fi",
+    areas: list[str] | None = None,
+    out_dir: Path | None = None,
+    pdf: bool = True,
+) -> ReportBatch:
+    """The reports as the data run and `kaira report` write them, from the settings.
+
+    HTML always; PDFs when a browser is installed. Without one the batch carries a warning
+    instead of failing: the figures are in the HTML, and a missing printer is no reason to
+    fail a data run. A configured browser that is not there (ChromiumConfigError) or one
+    that fails (ChromiumError) still raises.
+    """
+    chromium, warning = settings.chromium, None
+    if pdf:
+        try:
+            chromium = browser.find_chromium(chromium)
+        except browser.ChromiumNotFoundError:
+            pdf, warning = False, NO_PDF_WARNING
+    key = month_text(parse_month_argument(month) if month else latest_month(settings.published_path))
+    out_dir = Path(out_dir or settings.reports_dir)
+    synthetic = published_is_synthetic(settings.published_path, settings.landing_dir)
+    files = write_all_reports(
+        settings.published_path,
+        out_dir,
+        month=key,
+        lang=lang,
+        pdf=pdf,
+        synthetic=synthetic,
+        suppression_threshold=settings.suppression_threshold,
+        areas=areas,
+        chromium=chromium,
+    )
+    return ReportBatch(files, key, out_dir / key, synthetic, warning)

@@ -12,7 +12,7 @@ from pipelines.reports import (
     published_areas,
     write_all_reports,
 )
-from pipelines.reports.fixtures import write_published
+from tests.report_fixtures import write_published
 
 
 @pytest.fixture()

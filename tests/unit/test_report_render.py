@@ -15,13 +15,13 @@ from pipelines.cli.report_command import add_report_parser
 from pipelines.reports import (
     ChromiumNotFoundError,
     build_report,
-    is_synthetic,
     render_html,
     write_report,
 )
-from pipelines.reports.fixtures import write_published
 from pipelines.reports.formatting import NBSP
 from pipelines.reports.translations import TRANSLATIONS_PATH
+from pipelines.sources.landing_marker import is_synthetic
+from tests.report_fixtures import write_published
 
 BANNER_FI = "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä"
 FOOTNOTE_FI = "alle 5 henkilön luvut ja niistä laskettavissa olevat luvut on salattu"
@@ -185,15 +185,16 @@ def test_is_synthetic_reads_the_generators_marker(tmp_path):
 
 def test_a_missing_browser_is_a_clear_error_before_anything_is_written(published, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    monkeypatch.delenv("KAIRA_CHROMIUM", raising=False)
-    with pytest.raises(ChromiumNotFoundError, match="apt-get install -y chromium"):
+    with pytest.raises(ChromiumNotFoundError, match="apt-get install chromium"):
         write_report(published, tmp_path / "out", "MK18", "2010-12", pdf=True)
     assert not (tmp_path / "out").exists()
     html_only = write_report(published, tmp_path / "out", "MK18", "2010-12", pdf=False)
     assert html_only.html.is_file() and html_only.pdf is None
 
 
-def test_cli_writes_the_reports_and_prints_their_paths(published, tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def kaira_report(published, tmp_path, monkeypatch):
+    """`kaira report`'s parser over a copy of the published tables, with the synthetic marker."""
     import argparse
 
     warehouse = tmp_path / "warehouse"
@@ -207,7 +208,11 @@ def test_cli_writes_the_reports_and_prints_their_paths(published, tmp_path, monk
     monkeypatch.setenv("KAIRA_LANDING_DIR", str(landing))
     parser = argparse.ArgumentParser(prog="kaira")
     add_report_parser(parser.add_subparsers(dest="command", required=True))
+    return parser
 
+
+def test_cli_writes_the_reports_and_prints_their_paths(kaira_report, tmp_path, capsys):
+    parser = kaira_report
     args = parser.parse_args(["report", "--month", "2010-12", "--area", "KU205", "--no-pdf"])
     assert args.handler(args) == 0
     printed = capsys.readouterr().out.split()
@@ -218,6 +223,31 @@ def test_cli_writes_the_reports_and_prints_their_paths(published, tmp_path, monk
     args = parser.parse_args(["report", "--area", "KU999", "--no-pdf"])
     assert args.handler(args) == 1
     assert "KU999" in capsys.readouterr().err
+
+
+def test_cli_without_chromium_writes_the_html_and_warns(kaira_report, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("KAIRA_CHROMIUM", raising=False)
+    (tmp_path / "empty-bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    args = kaira_report.parse_args(["report", "--month", "2010-12"])
+    assert args.handler(args) == 0
+    captured = capsys.readouterr()
+    folder = tmp_path / "reports" / "2010-12"
+    assert captured.out.split() == [str(folder / f"kaira_{area}_2010-12_fi.html") for area in ("MK18", "KU205", "KU697")]
+    assert not list(folder.glob("*.pdf"))
+    (warning,) = [line for line in captured.err.splitlines() if "warning" in line]
+    assert warning.startswith("kaira report: warning: ") and "apt-get install chromium" in warning
+
+
+def test_cli_with_a_configured_browser_that_is_not_there_fails(kaira_report, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KAIRA_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    args = kaira_report.parse_args(["report", "--month", "2010-12", "--area", "MK18"])
+    assert args.handler(args) == 1
+    assert "KAIRA_CHROMIUM" in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()
+    # --no-pdf needs no browser, so the setting does not matter
+    args = kaira_report.parse_args(["report", "--month", "2010-12", "--area", "MK18", "--no-pdf"])
+    assert args.handler(args) == 0
 
 
 def test_the_cli_module_does_not_import_dagster():

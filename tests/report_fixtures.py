@@ -1,6 +1,6 @@
 """A small published.duckdb built by hand, with the contract's columns (METRICS.md).
 
-For the report tests and for trying the templates without running the pipeline: a region
+For the report tests (and for trying the templates without running the pipeline): a region
 (MK18 Kainuu) with two municipalities (KU205 Kajaani, a large one, and KU697 Ristijärvi,
 small enough for suppressed cells), months 2008-01 … 2011-01, the two KAIRA targets and a
 few run checks. Figures follow simple formulas, so a test can recompute any of them; the
@@ -17,14 +17,13 @@ import duckdb
 import pandas as pd
 
 from pipelines.core.indicators import STRUCTURAL_GROUPS
-from pipelines.core.months import parse_month, shift_month
+from pipelines.core.months import count_date, parse_month, shift_month
 from pipelines.publish.tables import (
     INDICATORS_COLUMNS,
     RUN_CHECKS_COLUMNS,
     TARGET_COLUMNS,
 )
-
-from .content import TARGET_HALVE, TARGET_INFLOW
+from pipelines.reports.content import TARGET_HALVE, TARGET_INFLOW
 
 REGION = ("MK18", "region", "Kainuu")
 MUNICIPALITIES = (("KU205", "municipality", "Kajaani"), ("KU697", "municipality", "Ristijärvi"))
@@ -85,14 +84,6 @@ def _months() -> list[date]:
     return months
 
 
-def _count_date(month: date) -> date:
-    following = shift_month(month, 1)
-    day = date.fromordinal(following.toordinal() - 1)
-    while day.weekday() >= 5:
-        day = date.fromordinal(day.toordinal() - 1)
-    return day
-
-
 def _municipal_values(code: str, index: int) -> dict[tuple[str, str], float]:
     values: dict[tuple[str, str], float] = {}
     for indicator, formula in _FORMULAS[code].items():
@@ -127,7 +118,7 @@ def indicator_rows(overrides: Mapping[tuple[str, str, str, str], tuple[float | N
                 key = (f"{month:%Y-%m}", code, sex, indicator)
                 if key in overrides:
                     value, status = overrides.pop(key)
-                rows.append((month, _count_date(month), code, level, name, sex, indicator, value, status, True))
+                rows.append((month, count_date(month), code, level, name, sex, indicator, value, status, True))
     if overrides:
         raise KeyError(f"overrides for cells that do not exist: {sorted(overrides)}")
     return rows
