@@ -1,6 +1,7 @@
 # Kaira: the two commands of the README, and a few for development.
 #   make demo   set up, generate the synthetic sample, run the whole pipeline on it
 #   make test   set up, run the test suite
+#   make wheel  build the package (with its dbt project, suites and report assets) into dist/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 # The demo key is public and protects nothing: for the generated sample only.
 DEMO_KEY := kaira-demo-key-not-secret
 
-.PHONY: setup demo test dev clean-data
+.PHONY: setup demo test dev wheel clean-data
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -40,6 +41,15 @@ test: setup
 
 dev: setup
 	KAIRA_PSEUDONYM_KEY=$${KAIRA_PSEUDONYM_KEY:-$(DEMO_KEY)} $(BIN)/dagster dev -w workspace.yaml
+
+# The wheel carries the dbt project, the suites, the report assets and the instance
+# settings as package data (pyproject.toml); install it beside the lock's dependencies.
+# build/ goes first: setuptools would put a stale copy left there by an earlier build
+# (a file since deleted from the repository) into the wheel.
+wheel: $(STAMP)
+	rm -rf build
+	$(BIN)/pip wheel --quiet --only-binary :all: --no-deps --wheel-dir dist .
+	rm -rf build
 
 clean-data:
 	rm -rf data/landing data/warehouse data/reports data/quarantine
