@@ -107,7 +107,7 @@ def _parse(project_dir: Path, target: Path) -> None:
         "--target-path", str(target), "--log-path", str(target),
     ]  # fmt: skip
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(command, cwd=target, env=env, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=target, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not (target / "manifest.json").exists():
         raise RuntimeError(f"dbt parse of {project_dir} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
 
