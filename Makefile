@@ -3,6 +3,7 @@
 #   make test       set up, run the whole test suite (unit, dbt, end to end)
 #   make test-fast  the unit tests only (pure functions, seconds)
 #   make lint       ruff on the Python, sqlfluff on the dbt SQL
+#   make wheel      build the package (with its dbt project, suites and report assets) into dist/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 # The demo key is public and protects nothing: for the generated sample only.
 DEMO_KEY := kaira-demo-key-not-secret
 
-.PHONY: setup demo test test-fast lint dev clean-data
+.PHONY: setup demo test test-fast lint dev wheel clean-data
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -49,6 +50,15 @@ lint: setup
 
 dev: setup
 	KAIRA_PSEUDONYM_KEY=$${KAIRA_PSEUDONYM_KEY:-$(DEMO_KEY)} $(BIN)/dagster dev -w workspace.yaml
+
+# The wheel carries the dbt project, the suites, the report assets and the instance
+# settings as package data (pyproject.toml); install it beside the lock's dependencies.
+# build/ goes first: setuptools would put a stale copy left there by an earlier build
+# (a file since deleted from the repository) into the wheel.
+wheel: $(STAMP)
+	rm -rf build
+	$(BIN)/pip wheel --quiet --only-binary :all: --no-deps --wheel-dir dist .
+	rm -rf build
 
 clean-data:
 	rm -rf data/landing data/warehouse data/reports data/quarantine

@@ -21,7 +21,7 @@ from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
 from pipelines.resources import SettingsResource
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars
 from pipelines.warehouse.profile import write_run_profile
-from pipelines.warehouse.project import kaira_dbt_project
+from pipelines.warehouse.project import kaira_dbt_project, run_target_path
 
 MONTHLY_SELECTION = "path:models/staging path:models/marts"
 REFERENCE_SELECTION = "resource_type:seed"
@@ -67,6 +67,14 @@ def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> DbtCliResource:
     )
 
 
+def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, variables: dict):
+    """`dbt build` of the asset's selection. dbt's target and logs go into the warehouse
+    folder: left to dagster-dbt they would go into the project, which in an installed
+    package is site-packages."""
+    target = run_target_path(settings.warehouse_dir, context)
+    return dbt_for_run(dbt, settings).cli(dbt_build_args(variables), context=context, target_path=target).stream()
+
+
 @dbt_assets(
     manifest=kaira_dbt_project().manifest_path,
     project=kaira_dbt_project(),
@@ -77,7 +85,7 @@ def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> DbtCliResource:
 )
 def kaira_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
     config = settings.settings
-    yield from dbt_for_run(dbt, config).cli(dbt_build_args(dbt_vars(config, None, None)), context=context).stream()
+    yield from dbt_build(context, dbt, config, dbt_vars(config, None, None))
 
 
 @dbt_assets(
@@ -95,4 +103,4 @@ def kaira_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     window = context.partition_time_window
     variables = dbt_vars(config, window.start, window.end)
     context.log.info(f"dbt window {variables['month_start']} .. {variables['month_end']} (end exclusive)")
-    yield from dbt_for_run(dbt, config).cli(dbt_build_args(variables), context=context).stream()
+    yield from dbt_build(context, dbt, config, variables)

@@ -1,26 +1,123 @@
 """The one dbt project of Kaira, shared by every dbt asset and resource.
 
-The manifest is prepared once (`dbt parse`, by the README's setup and by CI), not on every
-load of the definitions: `prepare_if_dev()` races with itself in parallel runs.
+Where the project is decides where its manifest comes from:
+
+- a checkout (editable install): the manifest is prepared once (`dbt parse` into
+  dbt_project/target, by the README's setup and by CI), not on every load of the
+  definitions: `prepare_if_dev()` races with itself in parallel runs;
+- an installed wheel: the project is package data in site-packages, which Kaira never
+  writes (it may be read-only, and it is shared by everyone using the environment). The
+  manifest is prepared at first use into the warehouse folder (`prepared_manifest_dir`).
+
+Either way dbt's own output of a run (target and logs) goes into the warehouse folder
+(`run_target_path`), never into the project.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 import shutil
+import subprocess
 import sys
+import tempfile
+import uuid
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from pipelines.package_files import dbt_project_dir
+from pipelines.core.settings import load_settings
+from pipelines.package_files import dbt_project_dir, installed_as_package
 
 DBT_PROJECT_DIR = dbt_project_dir()
+# dbt's output in the warehouse folder: one folder per dbt invocation of a run, and the
+# manifest prepared for an installed package.
+DBT_TARGET_FOLDER = "dbt_target"
+# What dbt writes into a project it runs in: never part of the project's fingerprint.
+_DBT_OUTPUT_FOLDERS = frozenset({"target", "logs", "dbt_packages"})
 
 
 @cache
 def kaira_dbt_project() -> DbtProject:
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    if not installed_as_package():
+        return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    # An absolute target path: dagster-dbt reads the manifest from there, not from the project.
+    target = prepared_manifest_dir(load_settings().warehouse_dir / DBT_TARGET_FOLDER)
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
+
+
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """Names the manifest of this project as it is here: its files, its location (the
+    manifest records absolute paths) and the dbt that parses it. Another version of the
+    package, or another dbt, gets a manifest of its own instead of a stale one."""
+    digest = hashlib.sha256()
+    digest.update(str(project_dir.resolve()).encode())
+    for package in ("dbt-core", "dbt-duckdb"):
+        digest.update(f"\0{package}=={metadata.version(package)}".encode())
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if path.is_dir() or relative.parts[0] in _DBT_OUTPUT_FOLDERS or relative.name.startswith("."):
+            continue
+        digest.update(f"\0{relative.as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def prepared_manifest_dir(target_root: Path, project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """The folder under `target_root` holding this project's manifest, parsed on first use.
+
+    Why at first use and not shipped in the wheel: a manifest built when the wheel is built
+    would need dbt in the build environment and a custom build step, and it records the
+    absolute paths of the machine that built it (each node's root_path), which dbt and
+    dagster-dbt take as the project's location. Parsing here costs a few seconds once per
+    package version and warehouse folder.
+
+    Two processes may load the definitions at once (`kaira run` while `dagster dev` runs,
+    parallel test workers): a file lock lets one of them parse while the other waits, and
+    the manifest is parsed into a temporary folder renamed into place when complete, so a
+    reader that checks without the lock never sees half a manifest.
+    """
+    folder = target_root / f"manifest-{project_fingerprint(project_dir)}"
+    if (folder / "manifest.json").exists():
+        return folder
+    target_root.mkdir(parents=True, exist_ok=True)
+    with open(target_root / ".manifest.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if (folder / "manifest.json").exists():  # prepared by the process we waited for
+            return folder
+        scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target_root))
+        try:
+            _parse(project_dir, scratch)
+            shutil.rmtree(folder, ignore_errors=True)  # left by a parse that was killed midway
+            os.replace(scratch, folder)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return folder
+
+
+def _parse(project_dir: Path, target: Path) -> None:
+    """`dbt parse` with every output (target, logs, the usage-statistics cookie that dbt
+    would put beside profiles.yml) kept out of the project folder."""
+    command = [
+        dbt_executable(), "parse", "--quiet",
+        "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+        "--target-path", str(target), "--log-path", str(target),
+    ]  # fmt: skip
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(command, cwd=target, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0 or not (target / "manifest.json").exists():
+        raise RuntimeError(f"dbt parse of {project_dir} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+
+
+def run_target_path(warehouse_dir: Path, context) -> Path:
+    """dbt's target and log folder for one invocation in a run (dagster-dbt points both
+    DBT_TARGET_PATH and DBT_LOG_PATH at it): in the warehouse folder, named as dagster-dbt
+    names its own (step, run, a unique suffix), so parallel invocations never share one."""
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    return warehouse_dir / DBT_TARGET_FOLDER / name
 
 
 def dbt_executable() -> str:
