@@ -23,7 +23,9 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
         description="Write synthetic landing files for every month of a range. "
         "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä.",
     )
-    parser.add_argument("--out", required=True, type=Path, help="landing folder to write into")
+    parser.add_argument(
+        "--out", type=Path, help="landing folder to write into (default: the settings' landing folder, KAIRA_LANDING_DIR)"
+    )
     parser.add_argument(
         "--from", dest="start", default=DEFAULT_START, metavar="YYYY-MM", help=f"first month (default {DEFAULT_START})"
     )
@@ -49,6 +51,10 @@ def run_sample(args: argparse.Namespace) -> int:
     from pipelines.sample import generate_sample
 
     began = time.monotonic()
+    if args.out is None:
+        from pipelines.core.settings import load_settings
+
+        args.out = load_settings().landing_dir
     try:
         summary = generate_sample(
             args.out, start=args.start, end=args.end, seed=args.seed, scale=args.scale, faults=frozenset(args.faults)

@@ -108,7 +108,7 @@ def test_the_installed_wheel_runs_from_an_empty_folder_without_writing_into_its_
     module, installed = where.split()
     assert Path(module).is_relative_to(site) and installed == "True", where
 
-    run([*kaira, "sample", "--out", "data/landing", "--from", MONTHS[0], "--to", MONTHS[-1]], cwd=work, env=env)
+    run([*kaira, "sample", "--from", MONTHS[0], "--to", MONTHS[-1]], cwd=work, env=env)  # into data/landing
     run([*kaira, "run"], cwd=work, env=env, timeout=600)
 
     published = work / "data" / "warehouse" / "published.duckdb"

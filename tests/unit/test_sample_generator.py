@@ -451,6 +451,15 @@ def test_cli_subcommand_writes_the_sample(tmp_path, capsys):
     assert "wrote 1 months" in capsys.readouterr().out
 
 
+def test_cli_writes_into_the_settings_landing_folder_without_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("KAIRA_LANDING_DIR", str(tmp_path / "landing"))
+    parser = argparse.ArgumentParser(prog="kaira")
+    add_sample_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["sample", "--from", "2008-01", "--to", "2008-01"])
+    assert args.handler(args) == 0
+    assert (tmp_path / "landing" / "kela" / "tmt_2008-01.csv").is_file()
+
+
 def test_cli_reports_bad_arguments_without_a_traceback(tmp_path, capsys):
     parser = argparse.ArgumentParser(prog="kaira")
     add_sample_parser(parser.add_subparsers(dest="command"))
