@@ -1,19 +1,23 @@
-"""Row-level helper columns for the relations Great Expectations has no built-in for.
+"""Row-level helper columns for the rules Great Expectations has no built-in for.
 
-GX 1.x validates one column (or a pair) at a time; the relations of METRICS.md between
-rows (total = male + female, region = sum of its municipalities, a Kela counter against
-the person's previous row) are computed here, in plain pandas, as boolean columns that
-the suites then check with built-in expectations (`expect_column_values_to_be_in_set`
-with `[true]`). Each function is pure: it returns a new frame and never modifies its
-input. A helper column is True where the relation holds *or does not apply*, never
-NULL, because GX's set expectations skip NULLs.
+GX 1.x validates one column (or a pair) at a time. The rules it owns that compare columns
+of a row (a spell's end against its start) or a row against the person's previous row
+(the Kela counter) are computed here, in plain pandas, as boolean columns that the
+suites then check with built-in expectations (`expect_column_values_to_be_in_set` with
+`[true]`). Each function is pure: it returns a new frame and never modifies its input. A
+helper column is True where the rule holds *or does not apply*, never NULL, because GX's
+set expectations skip NULLs.
+
+The additive relations between the rows of the marts (total = male + female, region =
+sum of its municipalities, structural = sum of its groups, counts not negative) are not
+here: dbt tests them, once, in dbt_project/models/marts/_marts.yml.
 
 One function per suite (see `PREPARE_BY_SUITE`); a suite that needs none is absent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -40,13 +44,8 @@ REGION_ADDITIVE_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + EURO_INDICA
 UNAVAILABLE_STATUSES = frozenset({"no_rule", "not_available"})
 SUPPRESSED_STATUS = "suppressed"
 
-# Counts are whole numbers stored as DOUBLE: compare exactly (up to float noise). Euro
-# sums are exact decimals cast to DOUBLE per area, so their sums may differ in the last bits.
-COUNT_TOLERANCE = 1e-6
-EURO_TOLERANCE = 0.005
 # Invoiced and recomputed municipal shares agree when within one cent (METRICS.md).
 SHARE_TOLERANCE_EUR = 0.01
-
 
 
 def is_count_indicator(indicator: pd.Series) -> pd.Series:
@@ -65,124 +64,6 @@ def _as_datetime(values: pd.Series) -> pd.Series:
 
 def _month_start(values: pd.Series) -> pd.Series:
     return _as_datetime(values).dt.to_period("M").dt.to_timestamp()
-
-
-# --- Additive relations ------------------------------------------------------------------
-
-
-def _relation_holds(
-    frame: pd.DataFrame,
-    key: Sequence[str],
-    whole_mask: pd.Series,
-    part_mask: pd.Series,
-    tolerance: pd.Series | float,
-    key_override: dict[str, pd.Series] | None = None,
-) -> pd.Series:
-    """Per row: does the additive relation of the row's instance hold?
-
-    An instance is one value of `key`; its whole is the row selected by `whole_mask`,
-    its parts the rows selected by `part_mask` (`key_override` renames a key column for
-    the parts, e.g. a municipality's `parent_area_code` plays the region's `area_code`).
-    The relation holds where the whole is NULL and every part is NULL (nothing computed),
-    or where whole and parts are all present and the whole equals the sum of the parts
-    within `tolerance`. Instances without a whole do not apply. Rows outside any
-    instance are True.
-    """
-    if frame.empty:
-        return pd.Series(np.ones(0, dtype=bool), index=frame.index)
-    key = list(key)
-    key_override = key_override or {}
-    tol = tolerance if isinstance(tolerance, pd.Series) else pd.Series(tolerance, index=frame.index)
-    whole_mask = whole_mask.fillna(False).astype(bool)
-    part_mask = part_mask.fillna(False).astype(bool)
-
-    def keyed(mask: pd.Series, override: bool) -> pd.DataFrame:
-        rows = mask.to_numpy()
-        cols = {}
-        for column in key:
-            source = key_override[column] if override and column in key_override else frame[column]
-            cols[column] = source.to_numpy()[rows]
-        out = pd.DataFrame(cols)
-        out["_value"] = frame["value"].astype("float64").to_numpy()[rows]
-        out["_tol"] = tol.astype("float64").to_numpy()[rows]
-        out["_null"] = np.isnan(out["_value"].to_numpy()).astype(int)
-        out["_row"] = np.flatnonzero(rows)
-        return out
-
-    wholes = keyed(whole_mask, override=False)
-    parts = keyed(part_mask, override=True)
-    whole_stats = wholes.groupby(key, dropna=False, sort=False).agg(
-        whole=("_value", "first"), whole_rows=("_value", "size"), tol=("_tol", "max")
-    )
-    part_stats = parts.groupby(key, dropna=False, sort=False).agg(
-        parts_sum=("_value", "sum"),
-        parts_rows=("_value", "size"),
-        parts_null=("_null", "sum"),
-    )
-    stats = whole_stats.join(part_stats, how="left")
-    stats["parts_sum"] = stats["parts_sum"].fillna(0.0)
-    stats["parts_rows"] = stats["parts_rows"].fillna(0).astype(int)
-    stats["parts_null"] = stats["parts_null"].fillna(0).astype(int)
-    whole_null = stats["whole"].isna()
-    all_parts_null = stats["parts_null"] == stats["parts_rows"]
-    sums_agree = (stats["whole"] - stats["parts_sum"]).abs() <= stats["tol"]
-    stats["holds"] = np.where(
-        whole_null,
-        all_parts_null,
-        (stats["parts_null"] == 0) & sums_agree.fillna(False) & (stats["whole_rows"] == 1),
-    )
-
-    result = np.ones(len(frame), dtype=bool)
-    for rows in (wholes, parts):
-        if rows.empty:
-            continue
-        looked_up = rows[key].merge(
-            stats[["holds"]].reset_index(), on=key, how="left", sort=False
-        )["holds"]
-        # Parts without a whole: the relation does not apply to them.
-        values = looked_up.astype("boolean").fillna(True).astype(bool).to_numpy()
-        result[rows["_row"].to_numpy()] &= values
-    return pd.Series(result, index=frame.index)
-
-
-def _tolerance_by_indicator(indicator: pd.Series) -> pd.Series:
-    return pd.Series(
-        np.where(is_count_indicator(indicator), COUNT_TOLERANCE, EURO_TOLERANCE), index=indicator.index
-    )
-
-
-def total_equals_male_plus_female(frame: pd.DataFrame) -> pd.Series:
-    sex = frame["sex"].astype("string")
-    return _relation_holds(
-        frame,
-        key=["month", "area_code", "indicator"],
-        whole_mask=(sex == "total").fillna(False),
-        part_mask=sex.isin(["male", "female"]).fillna(False),
-        tolerance=_tolerance_by_indicator(frame["indicator"]),
-    )
-
-
-def region_equals_sum_of_municipalities(frame: pd.DataFrame) -> pd.Series:
-    additive = frame["indicator"].isin(REGION_ADDITIVE_INDICATORS).fillna(False)
-    level = frame["area_level"].astype("string")
-    return _relation_holds(
-        frame,
-        key=["month", "area_code", "sex", "indicator"],
-        whole_mask=additive & (level == "region").fillna(False),
-        part_mask=additive & (level == "municipality").fillna(False),
-        tolerance=_tolerance_by_indicator(frame["indicator"]),
-        key_override={"area_code": frame["parent_area_code"]},
-    )
-
-
-def structural_equals_sum_of_groups(frame: pd.DataFrame) -> pd.Series:
-    return _relation_holds(
-        frame,
-        key=["month", "area_code", "sex"],
-        whole_mask=(frame["indicator"] == STRUCTURAL_WHOLE).fillna(False),
-        part_mask=frame["indicator"].isin(STRUCTURAL_GROUPS).fillna(False),
-        tolerance=COUNT_TOLERANCE,
-    )
 
 
 # --- One prepare function per suite ------------------------------------------------------
@@ -223,15 +104,10 @@ def prepare_person_month_frame(persons: pd.DataFrame) -> pd.DataFrame:
 
 
 def prepare_indicators_frame(indicators: pd.DataFrame) -> pd.DataFrame:
-    """fct_indicators_monthly: non-negative counts, the additive relations, NULL values
-    exactly where unavailable, and statuses consistent with the look-back flag."""
+    """fct_indicators_monthly: NULL values exactly where unavailable, and statuses
+    consistent with the look-back flag (the relations between rows are dbt's tests)."""
     out = indicators.copy()
     value = out["value"].astype("float64")
-    counts = is_count_indicator(out["indicator"])
-    out["count_not_negative"] = (~counts | value.isna() | (value >= 0)).astype(bool)
-    out["total_equals_male_plus_female"] = total_equals_male_plus_female(out)
-    out["region_equals_sum_of_municipalities"] = region_equals_sum_of_municipalities(out)
-    out["structural_equals_sum_of_groups"] = structural_equals_sum_of_groups(out)
 
     status = out["status"].astype("string")
     unavailable = status.isin(UNAVAILABLE_STATUSES).fillna(False)

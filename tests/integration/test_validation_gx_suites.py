@@ -20,6 +20,7 @@ from pipelines.validation.gx_runner import (
     suite_names,
     validate_frame,
 )
+from tests.helpers import indicator_cells
 
 M1 = pd.Timestamp("2024-01-01")
 M2 = pd.Timestamp("2024-02-01")
@@ -137,41 +138,7 @@ def good_person_months() -> pd.DataFrame:
 
 
 def good_indicators(month=M1, lookback_complete=True) -> pd.DataFrame:
-    """Two municipalities of MK18; totals, regions and structural add up."""
-    base = {}
-    areas = ("KU205", "KU578")
-    for a, area in enumerate(areas):
-        for s, sex in enumerate(("male", "female")):
-            for i, indicator in enumerate(r.WAREHOUSE_INDICATORS):
-                value = float((a * 5 + s * 3 + i * 7) % 13 + 5)
-                base[(area, sex, indicator)] = value * 97.31 if indicator.endswith("_eur") else value
-            base[(area, sex, "structural_unemployed")] = sum(base[(area, sex, g)] for g in r.STRUCTURAL_GROUPS)
-    for indicator in r.WAREHOUSE_INDICATORS:
-        for sex in ("male", "female"):
-            parts = sum(base[(area, sex, indicator)] for area in areas)
-            base[("MK18", sex, indicator)] = parts if indicator in r.REGION_ADDITIVE_INDICATORS else parts - 1
-        for area in areas + ("MK18",):
-            base[(area, "total", indicator)] = base[(area, "male", indicator)] + base[(area, "female", indicator)]
-    records = []
-    for (area, sex, indicator), value in base.items():
-        incomplete = not lookback_complete and indicator in r.JOBSEEKER_INDICATORS
-        records.append(
-            {
-                "month": month,
-                "count_date": month + pd.offsets.MonthEnd(0),
-                "area_code": area,
-                "area_level": "region" if area == "MK18" else "municipality",
-                "area_name": {"MK18": "Kainuu", "KU205": "Kajaani", "KU578": "Paltamo"}[area],
-                "parent_area_code": None if area == "MK18" else "MK18",
-                "sex": sex,
-                "indicator": indicator,
-                "indicator_order": r.WAREHOUSE_INDICATORS.index(indicator) + 1,
-                "value": value,
-                "status": "incomplete" if incomplete else "ok",
-                "lookback_complete": lookback_complete,
-            }
-        )
-    return pd.DataFrame(records)
+    return indicator_cells(month, lookback_complete)
 
 
 def good_shares() -> pd.DataFrame:
@@ -334,28 +301,6 @@ def test_run_after_count_date_and_too_many_days_fail():
     outcomes = outcomes_by_name(frame, "fct_person_month_status")
     assert failed(outcomes) == {"run_start_not_after_count_date", "unemployed_days_within_window"}
     assert "490" in outcomes["unemployed_days_within_window"].observed
-
-
-def test_total_not_male_plus_female_fails():
-    frame = good_indicators()
-    row = (frame["area_code"] == "KU205") & (frame["sex"] == "total") & (frame["indicator"] == "tmt_recipients")
-    frame.loc[row, "value"] += 1
-    outcomes = outcomes_by_name(frame, "fct_indicators_monthly")
-    assert failed(outcomes) == {"total_equals_male_plus_female"}
-    assert outcomes["total_equals_male_plus_female"].unexpected_count == 3
-
-
-def test_region_and_structural_relations_fail():
-    frame = good_indicators()
-    region = (frame["area_code"] == "MK18") & (frame["sex"] == "male") & (frame["indicator"] == "unemployed")
-    frame.loc[region, "value"] += 2
-    frame.loc[(frame["area_code"] == "MK18") & (frame["sex"] == "total") & (frame["indicator"] == "unemployed"), "value"] += 2
-    structural = (frame["area_code"] == "KU578") & (frame["indicator"] == "structural_unemployed")
-    frame.loc[structural & (frame["sex"] != "total"), "value"] += 1
-    frame.loc[structural & (frame["sex"] == "total"), "value"] += 2
-    outcomes = outcomes_by_name(frame, "fct_indicators_monthly")
-    # the structural change also breaks MK18 = sum of municipalities for structural_unemployed
-    assert failed(outcomes) == {"region_equals_sum_of_municipalities", "structural_equals_sum_of_groups"}
 
 
 def test_negative_count_unknown_indicator_and_status_fail():
