@@ -1,8 +1,9 @@
 """Row-level helper columns for the rules Great Expectations has no built-in for.
 
 GX 1.x validates one column (or a pair) at a time. The rules it owns that compare columns
-of a row (a spell's end against its start) or a row against the person's previous row
-(the Kela counter) are computed here, in plain pandas, as boolean columns that the
+of a row (a spell's end against its start), a row against the person's previous row (the
+Kela counter), or the cells of a relation in the published table (no relation with exactly
+one suppressed cell) are computed here, in plain pandas, as boolean columns that the
 suites then check with built-in expectations (`expect_column_values_to_be_in_set` with
 `[true]`). Each function is pure: it returns a new frame and never modifies its input. A
 helper column is True where the rule holds *or does not apply*, never NULL, because GX's
@@ -31,7 +32,8 @@ JOBSEEKER_INDICATORS = indicators.JOBSEEKER_COUNTS
 KELA_COUNT_INDICATORS = indicators.KELA_COUNTS
 EURO_INDICATORS = indicators.EURO_BLOCK
 INTERNAL_INDICATORS: tuple[str, ...] = (indicators.PERSONS_ANY_TMT_ROW,)
-PUBLISHED_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + KELA_COUNT_INDICATORS + EURO_INDICATORS
+COUNT_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + KELA_COUNT_INDICATORS
+PUBLISHED_INDICATORS: tuple[str, ...] = COUNT_INDICATORS + EURO_INDICATORS
 WAREHOUSE_INDICATORS: tuple[str, ...] = PUBLISHED_INDICATORS + INTERNAL_INDICATORS
 
 STRUCTURAL_WHOLE = indicators.STRUCTURAL_WHOLE
@@ -46,6 +48,10 @@ SUPPRESSED_STATUS = "suppressed"
 
 # Invoiced and recomputed municipal shares agree when within one cent (METRICS.md).
 SHARE_TOLERANCE_EUR = 0.01
+# Disclosure control suppresses the four euro indicators of a cell together, as one cell
+# valued by tmt_paid_eur (docs/disclosure-control.md).
+EURO_BLOCK_UNIT = "euro_block"
+EURO_BLOCK_VALUE = "tmt_paid_eur"
 
 
 def is_count_indicator(indicator: pd.Series) -> pd.Series:
@@ -250,9 +256,83 @@ def _text_columns(frame: pd.DataFrame) -> list[str]:
     ]
 
 
+def suppression_not_recoverable(published: pd.DataFrame) -> pd.Series:
+    """Per row of the published indicators: True unless the row's cell belongs to a
+    relation instance with exactly one suppressed cell whose value could be recovered.
+
+    The instances are disclosure control's (docs/disclosure-control.md), read from
+    `parent_area_code` (which the contract does not publish, so the caller adds it):
+    total = male + female per month, area and indicator; a region (or the whole
+    country) = the sum of the areas pointing at it per month and sex, for the register's
+    counts and the euros; structural_unemployed = its four groups per month, area and
+    sex. The four euro indicators of a (month, area, sex) are one cell, valued and
+    suppressed by tmt_paid_eur. An instance exists where its whole and at least one part
+    are in the frame. It is broken when exactly one of its cells is suppressed and no
+    other is NULL without being suppressed (an unknown cell hides the difference): then
+    subtraction gives the suppressed value back. Rows of a broken instance's cells are
+    False (for the euro block, its four rows).
+    """
+    if published.empty:
+        return pd.Series(np.ones(0, dtype=bool), index=published.index)
+    indicator = published["indicator"].astype("string")
+    in_block = indicator.isin(EURO_INDICATORS).fillna(False)
+    keys = pd.DataFrame(
+        {
+            "month": published["month"].to_numpy(),
+            "area": published["area_code"].astype("string").to_numpy(),
+            "sex": published["sex"].astype("string").to_numpy(),
+            "unit": indicator.where(~in_block, EURO_BLOCK_UNIT).to_numpy(),
+        }
+    )
+    # One cell per count row, and per euro block its tmt_paid_eur row.
+    is_cell = (indicator.isin(COUNT_INDICATORS) | (indicator == EURO_BLOCK_VALUE)).fillna(False).to_numpy()
+    suppressed = (published["status"].astype("string") == SUPPRESSED_STATUS).fillna(False).to_numpy()
+    unknown = pd.to_numeric(published["value"], errors="coerce").isna().to_numpy() & ~suppressed
+    cells = keys[is_cell].reset_index(drop=True)
+    cells["parent"] = published["parent_area_code"].astype("string").to_numpy()[is_cell]
+    cells["suppressed"] = suppressed[is_cell]
+    cells["unknown"] = unknown[is_cell]
+    cells["cell"] = np.arange(len(cells))
+    whole_of = cells[["month", "area", "sex", "unit", "cell"]].rename(columns={"cell": "whole"})
+
+    def instances(parts: pd.DataFrame, relation: int) -> pd.DataFrame:
+        """(relation, whole, member) for the given parts: each part and its whole."""
+        linked = parts.merge(whole_of, on=["month", "area", "sex", "unit"], how="inner")
+        members = pd.concat(
+            [linked[["whole", "cell"]], linked[["whole"]].drop_duplicates().assign(cell=lambda f: f["whole"])],
+            ignore_index=True,
+        )
+        return members.assign(relation=relation)
+
+    sex_parts = cells[cells["sex"].isin(["male", "female"]).fillna(False)]
+    hierarchy = cells["parent"].notna() & cells["unit"].isin(JOBSEEKER_INDICATORS + (EURO_BLOCK_UNIT,))
+    hierarchy_parts = cells[hierarchy].assign(area=lambda f: f["parent"])
+    structural_parts = cells[cells["unit"].isin(STRUCTURAL_GROUPS)].assign(unit=STRUCTURAL_WHOLE)
+    members = pd.concat(
+        [
+            instances(sex_parts.assign(sex="total"), 0),
+            instances(hierarchy_parts, 1),
+            instances(structural_parts, 2),
+        ],
+        ignore_index=True,
+    )
+    members["suppressed"] = cells["suppressed"].to_numpy()[members["cell"].to_numpy()]
+    members["unknown"] = cells["unknown"].to_numpy()[members["cell"].to_numpy()]
+    per_instance = members.groupby(["relation", "whole"]).agg(
+        suppressed=("suppressed", "sum"), unknown=("unknown", "any")
+    )
+    broken = per_instance[(per_instance["suppressed"] == 1) & ~per_instance["unknown"]].reset_index()
+    broken_cells = members.merge(broken[["relation", "whole"]], on=["relation", "whole"])["cell"].unique()
+    exposed = cells.loc[cells["cell"].isin(broken_cells), ["month", "area", "sex", "unit"]].assign(exposed=True)
+    flagged = keys.merge(exposed, on=["month", "area", "sex", "unit"], how="left")["exposed"]
+    return pd.Series(~flagged.fillna(False).astype(bool).to_numpy(), index=published.index)
+
+
 def prepare_published_frame(published: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
-    """published indicators_monthly: no small person counts (1 .. threshold - 1), NULL
-    values exactly where suppressed or unavailable, no identity code in any text."""
+    """published indicators_monthly, with `parent_area_code` beside the contract columns:
+    no small person counts (1 .. threshold - 1), NULL values exactly where suppressed or
+    unavailable, no relation with a single recoverable suppressed cell, no identity code
+    in any text."""
     if threshold < 1:
         raise ValueError("the suppression threshold must be at least 1")
     out = published.copy()
@@ -263,6 +343,7 @@ def prepare_published_frame(published: pd.DataFrame, threshold: int = 5) -> pd.D
     status = out["status"].astype("string")
     no_figure = status.isin(UNAVAILABLE_STATUSES | {SUPPRESSED_STATUS}).fillna(False)
     out["value_null_iff_suppressed_or_unavailable"] = (value.isna() == no_figure).astype(bool)
+    out["suppression_not_recoverable"] = suppression_not_recoverable(out)
     found = pd.Series(False, index=out.index)
     for column in _text_columns(published):
         found |= contains_identity_code(out[column])

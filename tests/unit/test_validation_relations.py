@@ -385,6 +385,7 @@ def published(rows):
             "area_code": ["KU205"] * len(rows),
             "area_level": ["municipality"] * len(rows),
             "area_name": [row[0] for row in rows],
+            "parent_area_code": ["MK18"] * len(rows),
             "sex": ["total"] * len(rows),
             "indicator": [row[1] for row in rows],
             "value": [row[2] for row in rows],
@@ -453,6 +454,91 @@ def test_identity_code_in_any_text_column_is_flagged():
 def test_threshold_below_one_is_refused():
     with pytest.raises(ValueError):
         r.prepare_published_frame(published([("Kajaani", "unemployed", 1.0, "ok")]), threshold=0)
+
+
+# --- no recoverable suppressed cell in the published relations ---------------------------------
+
+
+def cells(rows, parents=None):
+    """rows: (area_code, sex, indicator, value) with value None meaning suppressed, or
+    (area_code, sex, indicator, None, status) for a NULL of another status."""
+    parents = parents or {"KU205": "MK18", "KU578": "MK18"}
+    records = []
+    for row in rows:
+        area, sex, indicator, value = row[:4]
+        status = row[4] if len(row) > 4 else ("suppressed" if value is None else "ok")
+        records.append((M1, area, parents.get(area), sex, indicator, value, status))
+    return pd.DataFrame.from_records(
+        records, columns=["month", "area_code", "parent_area_code", "sex", "indicator", "value", "status"]
+    )
+
+
+def by_sex(area, indicator, male, female, total):
+    return [(area, "male", indicator, male), (area, "female", indicator, female), (area, "total", indicator, total)]
+
+
+def exposed(frame):
+    ok = r.suppression_not_recoverable(frame)
+    assert ok.dtype == bool and ok.index.equals(frame.index)
+    return set(map(tuple, frame.loc[~ok, ["area_code", "sex", "indicator"]].itertuples(index=False)))
+
+
+def test_two_suppressed_cells_in_a_relation_protect_each_other():
+    assert exposed(cells(by_sex("KU205", "unemployed", None, None, 10.0))) == set()
+
+
+def test_a_single_suppressed_cell_is_recoverable_by_subtraction():
+    frame = cells(by_sex("KU205", "unemployed", None, 7.0, 10.0))
+    assert exposed(frame) == {("KU205", s, "unemployed") for s in ("male", "female", "total")}
+
+
+def test_an_unknown_cell_hides_the_difference():
+    rows = [
+        ("KU205", "male", "structural_inflow", None),
+        ("KU205", "female", "structural_inflow", 7.0),
+        ("KU205", "total", "structural_inflow", None, "not_available"),
+    ]
+    assert exposed(cells(rows)) == set()
+
+
+def test_region_relation_reads_the_parent_area_and_skips_kela_recipients():
+    rows = [
+        *by_sex("KU205", "unemployed", None, None, None),
+        *by_sex("KU578", "unemployed", 6.0, 8.0, 14.0),
+        *by_sex("MK18", "unemployed", 9.0, 11.0, 20.0),
+        *by_sex("KU205", "tmt_recipients", None, None, None),
+        *by_sex("KU578", "tmt_recipients", 6.0, 8.0, 14.0),
+        *by_sex("MK18", "tmt_recipients", 8.0, 11.0, 19.0),
+    ]
+    found = exposed(cells(rows))
+    assert found == {(a, s, "unemployed") for a in ("KU205", "KU578", "MK18") for s in ("male", "female", "total")}
+    # the whole country adds up its regions the same way
+    country = cells(
+        [*by_sex("MK18", "laid_off", None, None, None), *by_sex("MK01", "laid_off", 6.0, 6.0, 12.0),
+         *by_sex("SSS", "laid_off", 9.0, 9.0, 18.0)],
+        parents={"MK18": "SSS", "MK01": "SSS"},
+    )
+    assert ("SSS", "total", "laid_off") in exposed(country)
+
+
+def test_structural_relation_and_the_euro_block_as_one_cell():
+    groups = [("KU205", "total", g, 6.0) for g in r.STRUCTURAL_GROUPS[1:]]
+    rows = [("KU205", "total", r.STRUCTURAL_GROUPS[0], None), *groups, ("KU205", "total", "structural_unemployed", 21.0)]
+    assert ("KU205", "total", "structural_unemployed") in exposed(cells(rows))
+
+    block = [
+        (area_sex[0], area_sex[1], indicator, None if area_sex[1] == "male" else 100.0)
+        for area_sex in (("KU205", "male"), ("KU205", "female"), ("KU205", "total"))
+        for indicator in r.EURO_INDICATORS
+    ]
+    found = exposed(cells(block))
+    assert found == {("KU205", s, i) for s in ("male", "female", "total") for i in r.EURO_INDICATORS}
+
+
+def test_published_frame_flags_a_recoverable_cell_for_its_suite():
+    frame = cells(by_sex("KU205", "unemployed", None, 7.0, 10.0)).assign(area_name="Kajaani")
+    out = r.prepare_published_frame(frame)
+    assert out["suppression_not_recoverable"].tolist() == [False, False, False]
 
 
 # --- consistency with the rest of the project ---------------------------------------------

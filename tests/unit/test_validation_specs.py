@@ -71,6 +71,7 @@ EXPECTED_CHECKS = {
         ("no_small_person_counts", True),
         ("status_in_allowed_set", True),
         ("value_null_iff_suppressed_or_unavailable", True),
+        ("no_single_suppressed_cell_in_a_relation", True),
         ("no_identity_code_in_text", True),
         ("indicator_is_published", True),
     ],
