@@ -1,15 +1,20 @@
-"""Helpers shared by the tests: an isolated environment, and running real dbt."""
+"""Helpers shared by the tests: an isolated environment, running real dbt, and a small
+consistent indicator mart."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
+from pipelines.validation import relations as r
 from pipelines.warehouse.dbt_args import dbt_build_args
 from pipelines.warehouse.project import DBT_PROJECT_DIR, dbt_executable
 
@@ -30,16 +35,39 @@ def environment(root: Path, **overrides: str) -> dict[str, str]:
     return values
 
 
-def run_dbt(warehouse_dir: Path, variables: dict, select: str = "+path:models/marts", *, unit_tests: bool = False) -> str:
-    """`dbt build` for real, in a subprocess, against the warehouse in `warehouse_dir`."""
-    args = dbt_build_args(variables) if not unit_tests else ["build", "--vars", str(variables)]
-    command = [dbt_executable(), *args, "--select", select, "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(warehouse_dir / "dbt_target")]
+@dataclass(frozen=True)
+class DbtInvocation:
+    returncode: int
+    output: str
+    results: list[dict]  # target/run_results.json: one entry per node dbt ran
+
+    def statuses(self, resource_type: str) -> dict[str, str]:
+        """unique_id -> status ('pass', 'fail', 'success', ...) of the nodes of one type
+        (`model`, `seed`, `test`, `unit_test`)."""
+        return {r["unique_id"]: r["status"] for r in self.results if r["unique_id"].split(".")[0] == resource_type}
+
+
+def dbt(warehouse_dir: Path, *args: str) -> DbtInvocation:
+    """The venv's dbt for real, in a subprocess, against the warehouse in `warehouse_dir`
+    (the repository's profiles.yml, pointed there by KAIRA_WAREHOUSE_DIR). Its target
+    folder and logs are in `warehouse_dir` too: never the project's own."""
+    target = warehouse_dir / "dbt_target"
+    command = [dbt_executable(), *args, "--profiles-dir", str(DBT_PROJECT_DIR),
+               "--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]
     env = {**os.environ, "KAIRA_WAREHOUSE_DIR": str(warehouse_dir), "DBT_LOG_PATH": str(warehouse_dir / "dbt_logs")}
-    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
-    if result.returncode != 0:
-        raise AssertionError(f"dbt failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
-    return result.stdout
+    (target / "run_results.json").unlink(missing_ok=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR, check=False)
+    results_path = target / "run_results.json"
+    results = json.loads(results_path.read_text(encoding="utf-8"))["results"] if results_path.exists() else []
+    return DbtInvocation(done.returncode, done.stdout + done.stderr, results)
+
+
+def run_dbt(warehouse_dir: Path, variables: dict, select: str = "+path:models/marts") -> str:
+    """`dbt build` as production runs it (no unit tests), which must succeed."""
+    done = dbt(warehouse_dir, *dbt_build_args(variables), "--select", select)
+    if done.returncode != 0:
+        raise AssertionError(f"dbt failed:\n{done.output[-6000:]}")
+    return done.output
 
 
 def query(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
@@ -74,3 +102,45 @@ def generated_pipeline_run(root: Path, first: str, last: str):
             outcome = run_months(first, last, instance=instance)
             assert outcome.success, outcome.failure
             yield settings, instance, outcome
+
+
+def indicator_cells(month: pd.Timestamp | None = None, lookback_complete: bool = True) -> pd.DataFrame:
+    """Rows of fct_indicators_monthly for one month: two municipalities of MK18 and the
+    region, three sexes, every indicator. Totals, the region and structural add up,
+    except Kela's recipient counts in the region (distinct persons: one less than the sum).
+    The month defaults to January 2024."""
+    month = pd.Timestamp("2024-01-01") if month is None else month
+    base = {}
+    areas = ("KU205", "KU578")
+    for a, area in enumerate(areas):
+        for s, sex in enumerate(("male", "female")):
+            for i, indicator in enumerate(r.WAREHOUSE_INDICATORS):
+                value = float((a * 5 + s * 3 + i * 7) % 13 + 5)
+                base[(area, sex, indicator)] = value * 97.31 if indicator.endswith("_eur") else value
+            base[(area, sex, "structural_unemployed")] = sum(base[(area, sex, g)] for g in r.STRUCTURAL_GROUPS)
+    for indicator in r.WAREHOUSE_INDICATORS:
+        for sex in ("male", "female"):
+            parts = sum(base[(area, sex, indicator)] for area in areas)
+            base[("MK18", sex, indicator)] = parts if indicator in r.REGION_ADDITIVE_INDICATORS else parts - 1
+        for area in areas + ("MK18",):
+            base[(area, "total", indicator)] = base[(area, "male", indicator)] + base[(area, "female", indicator)]
+    records = []
+    for (area, sex, indicator), value in base.items():
+        incomplete = not lookback_complete and indicator in r.JOBSEEKER_INDICATORS
+        records.append(
+            {
+                "month": month,
+                "count_date": month + pd.offsets.MonthEnd(0),
+                "area_code": area,
+                "area_level": "region" if area == "MK18" else "municipality",
+                "area_name": {"MK18": "Kainuu", "KU205": "Kajaani", "KU578": "Paltamo"}[area],
+                "parent_area_code": None if area == "MK18" else "MK18",
+                "sex": sex,
+                "indicator": indicator,
+                "indicator_order": r.WAREHOUSE_INDICATORS.index(indicator) + 1,
+                "value": value,
+                "status": "incomplete" if incomplete else "ok",
+                "lookback_complete": lookback_complete,
+            }
+        )
+    return pd.DataFrame(records)

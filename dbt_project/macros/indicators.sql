@@ -24,3 +24,27 @@
 {% macro all_indicators() -%}
     {{ return(jobseeker_indicators() + kela_count_indicators() + kela_euro_indicators() + internal_indicators()) }}
 {%- endmacro %}
+
+{#- The relations between the rows of fct_indicators_monthly (METRICS.md), as its data
+    tests state them. structural_unemployed is the sum of these four disjoint groups. -#}
+{% macro structural_group_indicators() -%}
+    {{ return(['long_term_unemployed', 'equivalent_long_term_unemployed', 'returned_from_services',
+               'service_to_service']) }}
+{%- endmacro %}
+
+{#- A region equals the sum of its municipalities for the register's counts and the euros;
+    Kela's recipient counts are distinct persons (one person can be billed by two
+    municipalities of a region), so they need not add up. -#}
+{% macro region_additive_indicators() -%}
+    {{ return(jobseeker_indicators() + kela_euro_indicators()) }}
+{%- endmacro %}
+
+{#- Person counts: every indicator but the euros (which may be negative: recoveries). -#}
+{% macro count_indicators() -%}
+    {{ return(jobseeker_indicators() + kela_count_indicators() + internal_indicators()) }}
+{%- endmacro %}
+
+{#- `column in ('a', 'b', ...)`: lets a test's `where` config in YAML use the lists above. -#}
+{% macro in_list(column, values) -%}
+    {{ column }} in ({% for value in values %}'{{ value }}'{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}

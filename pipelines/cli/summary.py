@@ -1,8 +1,9 @@
 """The summary `kaira run` prints at the end, read back from the runs' records in the
 instance: the months and rows each file loaded or rejected (the ingest assets' metadata),
-the checks passed and failed (ASSET_CHECK_EVALUATION events), what was published, and
-where the validation report, the follow-up reports (with their warning, such as no PDFs
-for want of a browser), the log and any alert are."""
+the checks passed and failed (ASSET_CHECK_EVALUATION events, whose metadata also links
+the run's validation report), what was published, and where the validation report, the
+follow-up reports (with their warning, such as no PDFs for want of a browser), the log and
+any alert are."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class RunSummary:
 def summarize_runs(instance, run_ids: list[str]) -> RunSummary:
     import dagster as dg
 
+    from pipelines.validation.run_record import REPORT_METADATA_KEY
+
     summary = RunSummary(run_ids=list(run_ids))
     ingest_keys = {key: source for source, key in INGEST_ASSET_KEYS.items()}
     for run_id in run_ids:
@@ -56,9 +59,6 @@ def summarize_runs(instance, run_ids: list[str]) -> RunSummary:
             if materialization.asset_key == dg.AssetKey("published_tables"):
                 summary.published_path = _text(metadata.get("published"))
                 summary.published_months = _text(metadata.get("months"))
-                report = _text(metadata.get("validation_report"))
-                if report and report not in summary.validation_reports:
-                    summary.validation_reports.append(report)
             if materialization.asset_key == dg.AssetKey("followup_reports"):
                 summary.report_folder = _text(metadata.get("report_folder"))
                 count = _text(metadata.get("reports"))
@@ -67,6 +67,11 @@ def summarize_runs(instance, run_ids: list[str]) -> RunSummary:
                 summary.report_warning = _text(metadata.get("warning"))
         for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
             evaluation = record.event_log_entry.dagster_event.event_specific_data
+            # The validation stage links the run's report from its check results, also
+            # when a blocking check stopped the run before publishing.
+            report = _text(evaluation.metadata.get(REPORT_METADATA_KEY))
+            if report and report not in summary.validation_reports:
+                summary.validation_reports.append(report)
             if evaluation.passed:
                 summary.checks_passed += 1
             else:

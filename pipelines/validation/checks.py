@@ -1,28 +1,31 @@
 """Great Expectations suites as Dagster asset checks.
 
-`gx_asset_checks` turns one suite into one multi-asset check: the checks are declared
-from the suite's JSON when the definitions load (great_expectations is not imported
-then), and at run time the frame is read read-only from the warehouse, prepared (helper
-columns, relations.py), validated, and reported as one `AssetCheckResult` per
-expectation. Severity `error` checks are blocking: a failure stops the downstream
-assets (publishing); `warn` checks are reported and do not block.
+`gx_suites_asset_checks` turns suites into one multi-asset check: the checks are declared
+from the suites' JSON when the definitions load (great_expectations is not imported
+then), and at run time each table is read read-only from the warehouse resource,
+prepared (helper columns, relations.py), validated, and reported as one
+`AssetCheckResult` per expectation. Severity `error` checks are blocking: a failure stops
+the downstream assets (publishing); `warn` checks are reported and do not block. Each
+step rewrites the run's validation report (run_record.py) and links it in its results.
+
+No `from __future__ import annotations` here: Dagster reads the check functions'
+resource parameters from their (evaluated) annotations.
 """
 
-from __future__ import annotations
-
-import inspect
 import re
-from collections.abc import Callable, Iterable, Sequence
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from pipelines.core.months import parse_month
-from pipelines.core.settings import load_settings
-from pipelines.partitions import WAREHOUSE_WRITER_POOL
+from pipelines.partitions import WAREHOUSE_WRITER_POOL, month_dates_of_run
+from pipelines.resources import SettingsResource, WarehouseResource
 from pipelines.validation.gx_runner import (
     ExpectationOutcome,
     check_specs_for_suite,
@@ -31,23 +34,44 @@ from pipelines.validation.gx_runner import (
     observed_text,
     validate_frame,
 )
-from pipelines.validation.relations import PREPARE_BY_SUITE, prepare_published_frame
-from pipelines.validation.report import write_validation_report
+from pipelines.validation.relations import PREPARE_BY_SUITE
+from pipelines.validation.run_record import (
+    REPORT_METADATA_KEY,
+    check_descriptions,
+    checks_of_run,
+    report_folder,
+    with_pending,
+    write_run_report,
+)
 
 __all__ = [
+    "CheckScope",
     "SuiteOnAsset",
     "gx_asset_checks",
     "gx_suites_asset_checks",
+    "query_table",
     "read_table",
     "warehouse_table_loader",
-    "default_prepare",
+    "validate_suites",
     "check_result",
-    "write_validation_report",
+    "record_run_report",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-FrameLoader = Callable[[], pd.DataFrame] | Callable[[dg.AssetCheckExecutionContext], pd.DataFrame]
+
+@dataclass(frozen=True)
+class CheckScope:
+    """What a loader reads from: the working warehouse, and the run's months (None: all)."""
+
+    warehouse: WarehouseResource
+    months: tuple[date, ...] | None = None
+
+
+# A loader gives the table to validate: one frame, or (label, frame) chunks (e.g. a few
+# months at a time, so that a national backfill never sits in memory at once).
+Frames = pd.DataFrame | Iterable[tuple[str, pd.DataFrame]]
+FrameLoader = Callable[[CheckScope], Frames]
 
 
 def _quoted(identifier: str) -> str:
@@ -56,19 +80,17 @@ def _quoted(identifier: str) -> str:
     return f'"{identifier}"'
 
 
-def read_table(
-    warehouse_path: Path | str,
+def query_table(
+    connection: duckdb.DuckDBPyConnection,
     schema_table: str,
     month_column: str | None = None,
     months: Iterable[date | str] | None = None,
 ) -> pd.DataFrame:
-    """`schema.table` of the DuckDB file as a DataFrame, opened read-only.
+    """`schema.table` as a DataFrame, through an open connection.
 
     With `month_column` and `months`, only the rows of those months (dates, or
     'YYYY-MM' / 'YYYY-MM-DD' strings: the first day of the month is what is stored).
     """
-    import duckdb
-
     relation = ".".join(_quoted(part) for part in schema_table.split("."))
     sql = f"select * from {relation}"
     parameters: list[object] = []
@@ -81,34 +103,32 @@ def read_table(
         else:
             sql += f" where {_quoted(month_column)} in ({', '.join('?' for _ in wanted)})"
             parameters = list(wanted)
+    return connection.execute(sql, parameters).df()
+
+
+def read_table(
+    warehouse_path: Path | str,
+    schema_table: str,
+    month_column: str | None = None,
+    months: Iterable[date | str] | None = None,
+) -> pd.DataFrame:
+    """`query_table` on the DuckDB file at `warehouse_path`, opened read-only."""
     connection = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        return connection.execute(sql, parameters).df()
+        return query_table(connection, schema_table, month_column, months)
     finally:
         connection.close()
 
 
-def warehouse_table_loader(schema_table: str) -> Callable[[], pd.DataFrame]:
-    """A loader reading the whole table from the working warehouse of the settings,
-    resolved at run time (the environment of the run, not of the definitions' load)."""
+def warehouse_table_loader(schema_table: str) -> FrameLoader:
+    """A loader reading the whole table from the warehouse of the check's scope."""
 
-    def load() -> pd.DataFrame:
-        return read_table(load_settings().warehouse_path, schema_table)
+    def load(scope: CheckScope) -> pd.DataFrame:
+        with scope.warehouse.connect(read_only=True) as connection:
+            return query_table(connection, schema_table)
 
     load.__name__ = f"load_{schema_table.replace('.', '_')}"
     return load
-
-
-def default_prepare(suite_name: str) -> Callable[[pd.DataFrame], pd.DataFrame] | None:
-    """The suite's prepare function from relations.py; the published suite gets the
-    suppression threshold of the settings at run time."""
-    if suite_name == "indicators_monthly":
-
-        def prepare(frame: pd.DataFrame) -> pd.DataFrame:
-            return prepare_published_frame(frame, threshold=load_settings().suppression_threshold)
-
-        return prepare
-    return PREPARE_BY_SUITE.get(suite_name)
 
 
 def check_result(
@@ -139,27 +159,74 @@ def check_result(
     )
 
 
-def _takes_context(load_frame: Callable) -> bool:
-    try:
-        parameters = inspect.signature(load_frame).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    positional = [
-        p
-        for p in parameters
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+def check_specs(asset_key: dg.AssetKey, suite_name: str) -> list[dg.AssetCheckSpec]:
+    """The suite's expectations as declared asset checks on `asset_key` (JSON only)."""
+    return [
+        dg.AssetCheckSpec(name=check_name, asset=asset_key, blocking=blocking, description=description)
+        for check_name, description, blocking in check_specs_for_suite(suite_name)
     ]
-    return len(positional) == 1
+
+
+def record_run_report(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+    settings: SettingsResource,
+    pending: Mapping[str, Sequence[ExpectationOutcome]],
+) -> tuple[pd.DataFrame, Path]:
+    """The run's checks so far plus this step's `pending` outcomes (by asset), and the
+    run's report rewritten from them (see run_record.py)."""
+    run_id = context.run.run_id
+    # The job's graph, not the repository's: an in-process `materialize` has no repository.
+    descriptions = check_descriptions(context.job_def.asset_layer.asset_graph)
+    checks = with_pending(checks_of_run(context.instance, run_id, descriptions), run_id, pending)
+    return checks, write_run_report(checks, report_folder(settings.settings), run_id)
 
 
 @dataclass(frozen=True)
 class SuiteOnAsset:
-    """One suite validated against one asset's table."""
+    """One suite validated against one asset's table. `prepare` None: the suite's own
+    helper columns from relations.py (PREPARE_BY_SUITE)."""
 
     asset_key: dg.AssetKey
     suite_name: str
     load_frame: FrameLoader
-    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None  # None: the suite's own
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+
+
+@dataclass(frozen=True)
+class SuiteOutcomes:
+    suite: SuiteOnAsset
+    outcomes: list[ExpectationOutcome]
+    rows: int
+    error: Exception | None = None  # the table could not be read or validated
+
+
+def validate_suites(suites: Sequence[SuiteOnAsset], scope: CheckScope) -> list[SuiteOutcomes]:
+    """Validate each suite on its loaded (and prepared) table, chunk by chunk.
+
+    A table that cannot be loaded or validated fails all of its suite's checks, as
+    errors naming the exception; the other suites are still validated.
+    """
+    results = []
+    for entry in suites:
+        prepare = entry.prepare if entry.prepare is not None else PREPARE_BY_SUITE.get(entry.suite_name)
+        rows = 0
+        try:
+            loaded = entry.load_frame(scope)
+            # One chunk resident at a time: never drain a generator into a list.
+            chunks = [("all", loaded)] if isinstance(loaded, pd.DataFrame) else loaded
+            parts, labels = [], []
+            for label, frame in chunks:
+                rows += len(frame)
+                if prepare is not None:
+                    frame = prepare(frame)
+                parts.append(validate_frame(frame, entry.suite_name))
+                labels.append(label)
+                del frame
+            outcomes = combine_outcomes(parts, labels) if parts else validate_frame(pd.DataFrame(), entry.suite_name)
+            results.append(SuiteOutcomes(entry, outcomes, rows))
+        except Exception as error:  # noqa: BLE001 - reported as failed checks; the step then fails
+            results.append(SuiteOutcomes(entry, _not_validated(entry.suite_name, error), 0, error))
+    return results
 
 
 def gx_asset_checks(
@@ -170,22 +237,10 @@ def gx_asset_checks(
     *,
     name: str | None = None,
     pool: str | None = WAREHOUSE_WRITER_POOL,
-    report_dir: Path | Callable[[], Path] | None = None,
 ) -> dg.AssetChecksDefinition:
-    """One Dagster multi-asset check per GX suite, one check per expectation.
-
-    `load_frame()` returns the table to validate (it may instead take the check's
-    context, to read only the run's months). `prepare` adds the suite's helper columns;
-    None uses the suite's own from relations.py (`default_prepare`). The checks run in
-    the warehouse pool by default: a read-only DuckDB connection cannot open the file
-    while a writer holds it. With `report_dir`, each run also writes
-    `<report_dir>/<name>.html` and links it in the results' metadata.
-    """
+    """One Dagster multi-asset check for one GX suite, one check per expectation."""
     return gx_suites_asset_checks(
-        [SuiteOnAsset(asset_key, suite_name, load_frame, prepare)],
-        name=name or f"gx_{suite_name}",
-        pool=pool,
-        report_dir=report_dir,
+        [SuiteOnAsset(asset_key, suite_name, load_frame, prepare)], name=name or f"gx_{suite_name}", pool=pool
     )
 
 
@@ -194,34 +249,29 @@ def gx_suites_asset_checks(
     *,
     name: str,
     pool: str | None = WAREHOUSE_WRITER_POOL,
-    report_dir: Path | Callable[[], Path] | None = None,
 ) -> dg.AssetChecksDefinition:
     """Several suites (on one or several assets) as ONE step.
 
-    Each step process imports great_expectations once (4-10 s): under Dagster's
-    multiprocess executor, one step per suite pays that per suite; one step for all the
-    marts pays it once. The step runs after every asset it checks. A table that cannot
-    be loaded or validated fails all of its suite's checks (as errors, naming the
-    exception) and then the step, after the other suites have reported.
+    Each step process imports great_expectations once (4-10 s): one step for all the
+    marts pays it once. The step runs after every asset it checks, in the warehouse pool
+    by default (a read-only DuckDB connection cannot open the file while a writer holds
+    it). A table that cannot be loaded or validated fails all of its suite's checks and
+    then the step, after the other suites have reported.
     """
     if not suites:
         raise ValueError("no suites to check")
     specs: list[dg.AssetCheckSpec] = []
     seen: set[tuple[dg.AssetKey, str]] = set()
     for entry in suites:
-        for check_name, description, blocking in check_specs_for_suite(entry.suite_name):
-            if (entry.asset_key, check_name) in seen:
+        for spec in check_specs(entry.asset_key, entry.suite_name):
+            if (entry.asset_key, spec.name) in seen:
                 raise ValueError(
-                    f"check {check_name!r} of suite {entry.suite_name!r} is declared twice on "
+                    f"check {spec.name!r} of suite {entry.suite_name!r} is declared twice on "
                     f"{entry.asset_key.to_user_string()}: give the two suites separate checks"
                 )
-            seen.add((entry.asset_key, check_name))
-            specs.append(
-                dg.AssetCheckSpec(name=check_name, asset=entry.asset_key, blocking=blocking, description=description)
-            )
+            seen.add((entry.asset_key, spec.name))
+            specs.append(spec)
     titles = [f"{e.suite_name} ({load_suite_spec(e.suite_name).get('meta', {}).get('title', e.suite_name)})" for e in suites]
-    prepares = [e.prepare if e.prepare is not None else default_prepare(e.suite_name) for e in suites]
-    takes_context = [_takes_context(e.load_frame) for e in suites]
 
     @dg.multi_asset_check(
         specs=specs,
@@ -229,44 +279,27 @@ def gx_suites_asset_checks(
         description="Great Expectations suites: " + "; ".join(titles),
         pool=pool,
     )
-    def _gx_checks(context):  # not annotated: `from __future__` string annotations confuse Dagster
-        outcomes_by_suite: dict[str, list[ExpectationOutcome]] = {}
-        broken: list[str] = []
-        for entry, prepare_frame, with_context in zip(suites, prepares, takes_context, strict=True):
-            try:
-                loaded = entry.load_frame(context) if with_context else entry.load_frame()
-                # A loader may give one frame, or (label, frame) chunks, e.g. a month at a time.
-                # One chunk resident at a time: never drain the generator into a list.
-                chunks = [("all", loaded)] if isinstance(loaded, pd.DataFrame) else loaded
-                parts, labels, rows = [], [], 0
-                for label, frame in chunks:
-                    rows += len(frame)
-                    if prepare_frame is not None:
-                        frame = prepare_frame(frame)
-                    parts.append(validate_frame(frame, entry.suite_name))
-                    labels.append(label)
-                    del frame
-                outcomes = combine_outcomes(parts, labels) if parts else validate_frame(
-                    pd.DataFrame(), entry.suite_name)
-            except Exception as error:  # noqa: BLE001 - reported as failed checks, then re-raised below
-                context.log.exception(f"{entry.suite_name}: could not validate {entry.asset_key.to_user_string()}")
-                broken.append(entry.suite_name)
-                outcomes = _not_validated(entry.suite_name, error)
-                rows = 0
-            failed = [o.check_name for o in outcomes if not o.success]
+    def _gx_checks(context: dg.AssetCheckExecutionContext, settings: SettingsResource, warehouse: WarehouseResource):
+        months = month_dates_of_run(dict(context.run.tags))
+        results = validate_suites(suites, CheckScope(warehouse, None if months is None else tuple(months)))
+        pending: dict[str, list[ExpectationOutcome]] = {}
+        for result in results:
+            asset = result.suite.asset_key.to_user_string()
+            if result.error is not None:
+                trace = "".join(traceback.format_exception(result.error))
+                context.log.error(f"{result.suite.suite_name}: could not validate {asset}:\n{trace}")
+            failed = [o.check_name for o in result.outcomes if not o.success]
             context.log.info(
-                f"{entry.suite_name} on {entry.asset_key.to_user_string()}: {rows} rows, "
-                f"{len(outcomes)} expectations, " + (f"not met: {', '.join(failed)}" if failed else "all met")
+                f"{result.suite.suite_name} on {asset}: {result.rows} rows, {len(result.outcomes)} expectations, "
+                + (f"not met: {', '.join(failed)}" if failed else "all met")
             )
-            outcomes_by_suite[entry.suite_name] = outcomes
-        extra = None
-        if report_dir is not None:
-            folder = report_dir() if callable(report_dir) else report_dir
-            report = write_validation_report(outcomes_by_suite, Path(folder) / f"{name}.html", context=f"run {context.run.run_id}")
-            extra = {"report": dg.MetadataValue.path(str(report))}
-        for entry in suites:
-            for outcome in outcomes_by_suite[entry.suite_name]:
-                yield check_result(entry.asset_key, outcome, entry.suite_name, extra)
+            pending.setdefault(asset, []).extend(result.outcomes)
+        _, report = record_run_report(context, settings, pending)
+        link = {REPORT_METADATA_KEY: dg.MetadataValue.path(str(report))}
+        for result in results:
+            for outcome in result.outcomes:
+                yield check_result(result.suite.asset_key, outcome, result.suite.suite_name, link)
+        broken = [r.suite.suite_name for r in results if r.error is not None]
         if broken:
             raise RuntimeError(f"could not validate with suite(s) {', '.join(broken)}: see the log above")
 

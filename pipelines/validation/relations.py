@@ -1,19 +1,24 @@
-"""Row-level helper columns for the relations Great Expectations has no built-in for.
+"""Row-level helper columns for the rules Great Expectations has no built-in for.
 
-GX 1.x validates one column (or a pair) at a time; the relations of METRICS.md between
-rows (total = male + female, region = sum of its municipalities, a Kela counter against
-the person's previous row) are computed here, in plain pandas, as boolean columns that
-the suites then check with built-in expectations (`expect_column_values_to_be_in_set`
-with `[true]`). Each function is pure: it returns a new frame and never modifies its
-input. A helper column is True where the relation holds *or does not apply*, never
-NULL, because GX's set expectations skip NULLs.
+GX 1.x validates one column (or a pair) at a time. The rules it owns that compare columns
+of a row (a spell's end against its start), a row against the person's previous row (the
+Kela counter), or the cells of a relation in the published table (no relation with exactly
+one suppressed cell) are computed here, in plain pandas, as boolean columns that the
+suites then check with built-in expectations (`expect_column_values_to_be_in_set` with
+`[true]`). Each function is pure: it returns a new frame and never modifies its input. A
+helper column is True where the rule holds *or does not apply*, never NULL, because GX's
+set expectations skip NULLs.
+
+The additive relations between the rows of the marts (total = male + female, region =
+sum of its municipalities, structural = sum of its groups, counts not negative) are not
+here: dbt tests them, once, in dbt_project/models/marts/_marts.yml.
 
 One function per suite (see `PREPARE_BY_SUITE`); a suite that needs none is absent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -27,7 +32,8 @@ JOBSEEKER_INDICATORS = indicators.JOBSEEKER_COUNTS
 KELA_COUNT_INDICATORS = indicators.KELA_COUNTS
 EURO_INDICATORS = indicators.EURO_BLOCK
 INTERNAL_INDICATORS: tuple[str, ...] = (indicators.PERSONS_ANY_TMT_ROW,)
-PUBLISHED_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + KELA_COUNT_INDICATORS + EURO_INDICATORS
+COUNT_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + KELA_COUNT_INDICATORS
+PUBLISHED_INDICATORS: tuple[str, ...] = COUNT_INDICATORS + EURO_INDICATORS
 WAREHOUSE_INDICATORS: tuple[str, ...] = PUBLISHED_INDICATORS + INTERNAL_INDICATORS
 
 STRUCTURAL_WHOLE = indicators.STRUCTURAL_WHOLE
@@ -40,13 +46,12 @@ REGION_ADDITIVE_INDICATORS: tuple[str, ...] = JOBSEEKER_INDICATORS + EURO_INDICA
 UNAVAILABLE_STATUSES = frozenset({"no_rule", "not_available"})
 SUPPRESSED_STATUS = "suppressed"
 
-# Counts are whole numbers stored as DOUBLE: compare exactly (up to float noise). Euro
-# sums are exact decimals cast to DOUBLE per area, so their sums may differ in the last bits.
-COUNT_TOLERANCE = 1e-6
-EURO_TOLERANCE = 0.005
 # Invoiced and recomputed municipal shares agree when within one cent (METRICS.md).
 SHARE_TOLERANCE_EUR = 0.01
-
+# Disclosure control suppresses the four euro indicators of a cell together, as one cell
+# valued by tmt_paid_eur (docs/disclosure-control.md).
+EURO_BLOCK_UNIT = "euro_block"
+EURO_BLOCK_VALUE = "tmt_paid_eur"
 
 
 def is_count_indicator(indicator: pd.Series) -> pd.Series:
@@ -65,124 +70,6 @@ def _as_datetime(values: pd.Series) -> pd.Series:
 
 def _month_start(values: pd.Series) -> pd.Series:
     return _as_datetime(values).dt.to_period("M").dt.to_timestamp()
-
-
-# --- Additive relations ------------------------------------------------------------------
-
-
-def _relation_holds(
-    frame: pd.DataFrame,
-    key: Sequence[str],
-    whole_mask: pd.Series,
-    part_mask: pd.Series,
-    tolerance: pd.Series | float,
-    key_override: dict[str, pd.Series] | None = None,
-) -> pd.Series:
-    """Per row: does the additive relation of the row's instance hold?
-
-    An instance is one value of `key`; its whole is the row selected by `whole_mask`,
-    its parts the rows selected by `part_mask` (`key_override` renames a key column for
-    the parts, e.g. a municipality's `parent_area_code` plays the region's `area_code`).
-    The relation holds where the whole is NULL and every part is NULL (nothing computed),
-    or where whole and parts are all present and the whole equals the sum of the parts
-    within `tolerance`. Instances without a whole do not apply. Rows outside any
-    instance are True.
-    """
-    if frame.empty:
-        return pd.Series(np.ones(0, dtype=bool), index=frame.index)
-    key = list(key)
-    key_override = key_override or {}
-    tol = tolerance if isinstance(tolerance, pd.Series) else pd.Series(tolerance, index=frame.index)
-    whole_mask = whole_mask.fillna(False).astype(bool)
-    part_mask = part_mask.fillna(False).astype(bool)
-
-    def keyed(mask: pd.Series, override: bool) -> pd.DataFrame:
-        rows = mask.to_numpy()
-        cols = {}
-        for column in key:
-            source = key_override[column] if override and column in key_override else frame[column]
-            cols[column] = source.to_numpy()[rows]
-        out = pd.DataFrame(cols)
-        out["_value"] = frame["value"].astype("float64").to_numpy()[rows]
-        out["_tol"] = tol.astype("float64").to_numpy()[rows]
-        out["_null"] = np.isnan(out["_value"].to_numpy()).astype(int)
-        out["_row"] = np.flatnonzero(rows)
-        return out
-
-    wholes = keyed(whole_mask, override=False)
-    parts = keyed(part_mask, override=True)
-    whole_stats = wholes.groupby(key, dropna=False, sort=False).agg(
-        whole=("_value", "first"), whole_rows=("_value", "size"), tol=("_tol", "max")
-    )
-    part_stats = parts.groupby(key, dropna=False, sort=False).agg(
-        parts_sum=("_value", "sum"),
-        parts_rows=("_value", "size"),
-        parts_null=("_null", "sum"),
-    )
-    stats = whole_stats.join(part_stats, how="left")
-    stats["parts_sum"] = stats["parts_sum"].fillna(0.0)
-    stats["parts_rows"] = stats["parts_rows"].fillna(0).astype(int)
-    stats["parts_null"] = stats["parts_null"].fillna(0).astype(int)
-    whole_null = stats["whole"].isna()
-    all_parts_null = stats["parts_null"] == stats["parts_rows"]
-    sums_agree = (stats["whole"] - stats["parts_sum"]).abs() <= stats["tol"]
-    stats["holds"] = np.where(
-        whole_null,
-        all_parts_null,
-        (stats["parts_null"] == 0) & sums_agree.fillna(False) & (stats["whole_rows"] == 1),
-    )
-
-    result = np.ones(len(frame), dtype=bool)
-    for rows in (wholes, parts):
-        if rows.empty:
-            continue
-        looked_up = rows[key].merge(
-            stats[["holds"]].reset_index(), on=key, how="left", sort=False
-        )["holds"]
-        # Parts without a whole: the relation does not apply to them.
-        values = looked_up.astype("boolean").fillna(True).astype(bool).to_numpy()
-        result[rows["_row"].to_numpy()] &= values
-    return pd.Series(result, index=frame.index)
-
-
-def _tolerance_by_indicator(indicator: pd.Series) -> pd.Series:
-    return pd.Series(
-        np.where(is_count_indicator(indicator), COUNT_TOLERANCE, EURO_TOLERANCE), index=indicator.index
-    )
-
-
-def total_equals_male_plus_female(frame: pd.DataFrame) -> pd.Series:
-    sex = frame["sex"].astype("string")
-    return _relation_holds(
-        frame,
-        key=["month", "area_code", "indicator"],
-        whole_mask=(sex == "total").fillna(False),
-        part_mask=sex.isin(["male", "female"]).fillna(False),
-        tolerance=_tolerance_by_indicator(frame["indicator"]),
-    )
-
-
-def region_equals_sum_of_municipalities(frame: pd.DataFrame) -> pd.Series:
-    additive = frame["indicator"].isin(REGION_ADDITIVE_INDICATORS).fillna(False)
-    level = frame["area_level"].astype("string")
-    return _relation_holds(
-        frame,
-        key=["month", "area_code", "sex", "indicator"],
-        whole_mask=additive & (level == "region").fillna(False),
-        part_mask=additive & (level == "municipality").fillna(False),
-        tolerance=_tolerance_by_indicator(frame["indicator"]),
-        key_override={"area_code": frame["parent_area_code"]},
-    )
-
-
-def structural_equals_sum_of_groups(frame: pd.DataFrame) -> pd.Series:
-    return _relation_holds(
-        frame,
-        key=["month", "area_code", "sex"],
-        whole_mask=(frame["indicator"] == STRUCTURAL_WHOLE).fillna(False),
-        part_mask=frame["indicator"].isin(STRUCTURAL_GROUPS).fillna(False),
-        tolerance=COUNT_TOLERANCE,
-    )
 
 
 # --- One prepare function per suite ------------------------------------------------------
@@ -223,15 +110,10 @@ def prepare_person_month_frame(persons: pd.DataFrame) -> pd.DataFrame:
 
 
 def prepare_indicators_frame(indicators: pd.DataFrame) -> pd.DataFrame:
-    """fct_indicators_monthly: non-negative counts, the additive relations, NULL values
-    exactly where unavailable, and statuses consistent with the look-back flag."""
+    """fct_indicators_monthly: NULL values exactly where unavailable, and statuses
+    consistent with the look-back flag (the relations between rows are dbt's tests)."""
     out = indicators.copy()
     value = out["value"].astype("float64")
-    counts = is_count_indicator(out["indicator"])
-    out["count_not_negative"] = (~counts | value.isna() | (value >= 0)).astype(bool)
-    out["total_equals_male_plus_female"] = total_equals_male_plus_female(out)
-    out["region_equals_sum_of_municipalities"] = region_equals_sum_of_municipalities(out)
-    out["structural_equals_sum_of_groups"] = structural_equals_sum_of_groups(out)
 
     status = out["status"].astype("string")
     unavailable = status.isin(UNAVAILABLE_STATUSES).fillna(False)
@@ -374,9 +256,83 @@ def _text_columns(frame: pd.DataFrame) -> list[str]:
     ]
 
 
+def suppression_not_recoverable(published: pd.DataFrame) -> pd.Series:
+    """Per row of the published indicators: True unless the row's cell belongs to a
+    relation instance with exactly one suppressed cell whose value could be recovered.
+
+    The instances are disclosure control's (docs/disclosure-control.md), read from
+    `parent_area_code` (which the contract does not publish, so the caller adds it):
+    total = male + female per month, area and indicator; a region (or the whole
+    country) = the sum of the areas pointing at it per month and sex, for the register's
+    counts and the euros; structural_unemployed = its four groups per month, area and
+    sex. The four euro indicators of a (month, area, sex) are one cell, valued and
+    suppressed by tmt_paid_eur. An instance exists where its whole and at least one part
+    are in the frame. It is broken when exactly one of its cells is suppressed and no
+    other is NULL without being suppressed (an unknown cell hides the difference): then
+    subtraction gives the suppressed value back. Rows of a broken instance's cells are
+    False (for the euro block, its four rows).
+    """
+    if published.empty:
+        return pd.Series(np.ones(0, dtype=bool), index=published.index)
+    indicator = published["indicator"].astype("string")
+    in_block = indicator.isin(EURO_INDICATORS).fillna(False)
+    keys = pd.DataFrame(
+        {
+            "month": published["month"].to_numpy(),
+            "area": published["area_code"].astype("string").to_numpy(),
+            "sex": published["sex"].astype("string").to_numpy(),
+            "unit": indicator.where(~in_block, EURO_BLOCK_UNIT).to_numpy(),
+        }
+    )
+    # One cell per count row, and per euro block its tmt_paid_eur row.
+    is_cell = (indicator.isin(COUNT_INDICATORS) | (indicator == EURO_BLOCK_VALUE)).fillna(False).to_numpy()
+    suppressed = (published["status"].astype("string") == SUPPRESSED_STATUS).fillna(False).to_numpy()
+    unknown = pd.to_numeric(published["value"], errors="coerce").isna().to_numpy() & ~suppressed
+    cells = keys[is_cell].reset_index(drop=True)
+    cells["parent"] = published["parent_area_code"].astype("string").to_numpy()[is_cell]
+    cells["suppressed"] = suppressed[is_cell]
+    cells["unknown"] = unknown[is_cell]
+    cells["cell"] = np.arange(len(cells))
+    whole_of = cells[["month", "area", "sex", "unit", "cell"]].rename(columns={"cell": "whole"})
+
+    def instances(parts: pd.DataFrame, relation: int) -> pd.DataFrame:
+        """(relation, whole, member) for the given parts: each part and its whole."""
+        linked = parts.merge(whole_of, on=["month", "area", "sex", "unit"], how="inner")
+        members = pd.concat(
+            [linked[["whole", "cell"]], linked[["whole"]].drop_duplicates().assign(cell=lambda f: f["whole"])],
+            ignore_index=True,
+        )
+        return members.assign(relation=relation)
+
+    sex_parts = cells[cells["sex"].isin(["male", "female"]).fillna(False)]
+    hierarchy = cells["parent"].notna() & cells["unit"].isin(JOBSEEKER_INDICATORS + (EURO_BLOCK_UNIT,))
+    hierarchy_parts = cells[hierarchy].assign(area=lambda f: f["parent"])
+    structural_parts = cells[cells["unit"].isin(STRUCTURAL_GROUPS)].assign(unit=STRUCTURAL_WHOLE)
+    members = pd.concat(
+        [
+            instances(sex_parts.assign(sex="total"), 0),
+            instances(hierarchy_parts, 1),
+            instances(structural_parts, 2),
+        ],
+        ignore_index=True,
+    )
+    members["suppressed"] = cells["suppressed"].to_numpy()[members["cell"].to_numpy()]
+    members["unknown"] = cells["unknown"].to_numpy()[members["cell"].to_numpy()]
+    per_instance = members.groupby(["relation", "whole"]).agg(
+        suppressed=("suppressed", "sum"), unknown=("unknown", "any")
+    )
+    broken = per_instance[(per_instance["suppressed"] == 1) & ~per_instance["unknown"]].reset_index()
+    broken_cells = members.merge(broken[["relation", "whole"]], on=["relation", "whole"])["cell"].unique()
+    exposed = cells.loc[cells["cell"].isin(broken_cells), ["month", "area", "sex", "unit"]].assign(exposed=True)
+    flagged = keys.merge(exposed, on=["month", "area", "sex", "unit"], how="left")["exposed"]
+    return pd.Series(~flagged.fillna(False).astype(bool).to_numpy(), index=published.index)
+
+
 def prepare_published_frame(published: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
-    """published indicators_monthly: no small person counts (1 .. threshold - 1), NULL
-    values exactly where suppressed or unavailable, no identity code in any text."""
+    """published indicators_monthly, with `parent_area_code` beside the contract columns:
+    no small person counts (1 .. threshold - 1), NULL values exactly where suppressed or
+    unavailable, no relation with a single recoverable suppressed cell, no identity code
+    in any text."""
     if threshold < 1:
         raise ValueError("the suppression threshold must be at least 1")
     out = published.copy()
@@ -387,6 +343,7 @@ def prepare_published_frame(published: pd.DataFrame, threshold: int = 5) -> pd.D
     status = out["status"].astype("string")
     no_figure = status.isin(UNAVAILABLE_STATUSES | {SUPPRESSED_STATUS}).fillna(False)
     out["value_null_iff_suppressed_or_unavailable"] = (value.isna() == no_figure).astype(bool)
+    out["suppression_not_recoverable"] = suppression_not_recoverable(out)
     found = pd.Series(False, index=out.index)
     for column in _text_columns(published):
         found |= contains_identity_code(out[column])

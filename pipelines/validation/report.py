@@ -62,7 +62,7 @@ def render_validation_report(
 ) -> str:
     """The report as an HTML string (see :func:`write_validation_report`)."""
     esc = html.escape
-    generated_at = generated_at or dt.datetime.now(dt.timezone.utc).astimezone()
+    generated_at = generated_at or dt.datetime.now(dt.UTC).astimezone()
     everything = [o for outcomes in outcomes_by_suite.values() for o in outcomes]
     totals = _counts(everything)
     verdict = (

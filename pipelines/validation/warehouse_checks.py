@@ -13,12 +13,16 @@ from __future__ import annotations
 from datetime import date
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from pipelines.core.months import previous_month
-from pipelines.core.settings import load_settings
-from pipelines.partitions import month_dates_of_run
-from pipelines.validation.checks import SuiteOnAsset, gx_suites_asset_checks, read_table
+from pipelines.validation.checks import (
+    CheckScope,
+    SuiteOnAsset,
+    gx_suites_asset_checks,
+    query_table,
+)
 
 # Rows validated at once: big enough that a Kainuu backfill is a few chunks, small enough
 # that a national month (about a million rows) fits with room to spare.
@@ -39,51 +43,49 @@ def pack_months(rows_by_month: dict[date, int], limit: int = ROWS_PER_CHUNK) -> 
     return chunks
 
 
-def _rows_by_month(path, schema_table: str, month_column: str, months: list[date]) -> dict[date, int]:
-    import duckdb
-
+def _rows_by_month(
+    connection: duckdb.DuckDBPyConnection, schema_table: str, month_column: str, months: list[date]
+) -> dict[date, int]:
     schema, table = schema_table.split(".")
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        rows = con.execute(
-            f'select "{month_column}", count(*) from "{schema}"."{table}" '
-            f'where "{month_column}" between ? and ? group by 1',
-            [months[0], months[-1]],
-        ).fetchall()
-    finally:
-        con.close()
+    rows = connection.execute(
+        f'select "{month_column}", count(*) from "{schema}"."{table}" '
+        f'where "{month_column}" between ? and ? group by 1',
+        [months[0], months[-1]],
+    ).fetchall()
     found = {pd.Timestamp(month).date(): count for month, count in rows}
     return {month: found.get(month, 0) for month in months}
 
 
 def _loader(schema_table: str, month_column: str, *, with_previous_month: bool = False):
     """Read the run's months in chunks of consecutive months: a national backfill of many
-    months would not fit in memory as one DataFrame (22 GB at the benchmark)."""
+    months would not fit in memory as one DataFrame (22 GB at the benchmark). Each chunk
+    opens its own read-only connection, closed while the chunk is validated."""
 
-    def load(context):
-        months = month_dates_of_run(dict(context.run.tags))
-        path = load_settings().warehouse_path
-        if months is None:
-            yield "all months", read_table(path, schema_table)
+    def load(scope: CheckScope):
+        warehouse = scope.warehouse
+        if scope.months is None:
+            with warehouse.connect(read_only=True) as connection:
+                frame = query_table(connection, schema_table)
+            yield "all months", frame
             return
-        for chunk in pack_months(_rows_by_month(path, schema_table, month_column, months)):
+        months = sorted(scope.months)
+        with warehouse.connect(read_only=True) as connection:
+            rows_by_month = _rows_by_month(connection, schema_table, month_column, months)
+        for chunk in pack_months(rows_by_month):
             # The counter steps compare each month with the person's row of the month before.
             wanted = [previous_month(chunk[0]), *chunk] if with_previous_month else chunk
             label = f"{chunk[0]:%Y-%m}" + (f"..{chunk[-1]:%Y-%m}" if len(chunk) > 1 else "")
-            yield label, read_table(path, schema_table, month_column, wanted)
+            with warehouse.connect(read_only=True) as connection:
+                frame = query_table(connection, schema_table, month_column, wanted)
+            yield label, frame
 
     return load
-
-
-def _report_dir():
-    return load_settings().warehouse_dir / "validation"
 
 
 source_checks = [
     gx_suites_asset_checks(
         [SuiteOnAsset(dg.AssetKey(suite), suite, _loader(f"staging.{suite}", "delivery_month"))],
         name=f"gx_{suite}",
-        report_dir=_report_dir,
     )
     for suite in ("stg_register__jobseeker_spells", "stg_kela__tmt_payments")
 ]
@@ -100,5 +102,4 @@ mart_checks = gx_suites_asset_checks(
                      _loader("marts.fct_kela_payment_shares", "month", with_previous_month=True)),
     ],
     name="gx_marts",
-    report_dir=_report_dir,
 )

@@ -1,6 +1,7 @@
 """GX suites as Dagster asset checks, run in process: a failed `error` check blocks the
 assets downstream (publishing), a failed `warn` check is reported and does not block,
-and the checks read the warehouse of the settings read-only."""
+the checks read the warehouse resource read-only, and each check step rewrites the run's
+validation report and links it from its results."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipelines.partitions import range_tags
+from pipelines.resources import SettingsResource, WarehouseResource
 from pipelines.validation.checks import (
     SuiteOnAsset,
     gx_asset_checks,
@@ -48,10 +51,15 @@ def share_rows(invoiced_second: float = 269.12, counter_second: int = 553) -> pd
     )
 
 
+def resources(folder) -> dict:
+    """The resources of a run whose warehouse folder is `folder`."""
+    settings = SettingsResource(warehouse_dir=str(folder))
+    return {"settings": settings, "warehouse": WarehouseResource(settings=settings)}
+
+
 @pytest.fixture
-def warehouse(tmp_path, monkeypatch):
-    """A warehouse of its own, found through the settings as in a real run."""
-    monkeypatch.setenv("KAIRA_WAREHOUSE_DIR", str(tmp_path))
+def warehouse(tmp_path):
+    """A warehouse of its own, bound through the resources as in a real run."""
 
     def write(frame: pd.DataFrame) -> None:
         connection = duckdb.connect(str(tmp_path / "kaira.duckdb"))
@@ -91,7 +99,7 @@ def evaluations(result) -> dict[str, dg.AssetCheckEvaluation]:
 
 
 def test_checks_are_declared_from_the_suite_with_blocking_by_severity():
-    checks = gx_asset_checks(SHARES, "kela_counter_steps", lambda: pd.DataFrame())
+    checks = gx_asset_checks(SHARES, "kela_counter_steps", lambda scope: pd.DataFrame())
     specs = {spec.name: spec for spec in checks.check_specs}
     assert set(specs) == {"kela_counter_never_decreases", "kela_counter_rises_by_paid_days"}
     assert specs["kela_counter_never_decreases"].blocking
@@ -100,10 +108,10 @@ def test_checks_are_declared_from_the_suite_with_blocking_by_severity():
     assert specs["kela_counter_never_decreases"].description.startswith("A person's kertyneet_paivat")
 
 
-def test_good_data_passes_and_publishing_runs(warehouse):
+def test_good_data_passes_and_publishing_runs(warehouse, tmp_path):
     warehouse(share_rows())
     log: list[str] = []
-    result = dg.materialize(pipeline(log), raise_on_error=False)
+    result = dg.materialize(pipeline(log), resources=resources(tmp_path), raise_on_error=False)
     assert result.success
     found = evaluations(result)
     assert set(found) == {
@@ -117,10 +125,10 @@ def test_good_data_passes_and_publishing_runs(warehouse):
     assert log == ["published"]
 
 
-def test_failed_warning_is_reported_and_does_not_block(warehouse):
+def test_failed_warning_is_reported_and_does_not_block(warehouse, tmp_path):
     warehouse(share_rows(invoiced_second=300.00))
     log: list[str] = []
-    result = dg.materialize(pipeline(log), raise_on_error=False)
+    result = dg.materialize(pipeline(log), resources=resources(tmp_path), raise_on_error=False)
     found = evaluations(result)
     warning = found["invoiced_share_matches_recomputed"]
     assert not warning.passed
@@ -130,10 +138,10 @@ def test_failed_warning_is_reported_and_does_not_block(warehouse):
     assert log == ["published"]
 
 
-def test_failed_error_check_blocks_publishing(warehouse):
+def test_failed_error_check_blocks_publishing(warehouse, tmp_path):
     warehouse(share_rows(counter_second=500))  # the counter goes down from 532 to 500
     log: list[str] = []
-    result = dg.materialize(pipeline(log), raise_on_error=False)
+    result = dg.materialize(pipeline(log), resources=resources(tmp_path), raise_on_error=False)
     found = evaluations(result)
     blocking = found["kela_counter_never_decreases"]
     assert not blocking.passed
@@ -144,23 +152,26 @@ def test_failed_error_check_blocks_publishing(warehouse):
     assert not result.success
 
 
-def test_loader_may_take_the_context_and_a_report_is_linked(tmp_path):
+def test_loader_gets_the_run_months_and_the_run_report_is_linked(tmp_path):
     seen = []
 
-    def load(context):
-        seen.append(context.run.run_id)
+    def load(scope):
+        seen.append(scope.months)
         return share_rows()
 
     @dg.asset(key=SHARES)
     def fct_kela_payment_shares():
         return dg.MaterializeResult()
 
-    checks = gx_asset_checks(SHARES, "fct_kela_payment_shares", load, pool=None, report_dir=tmp_path / "reports")
-    result = dg.materialize([fct_kela_payment_shares, checks])
-    assert len(seen) == 1
-    report = tmp_path / "reports" / "gx_fct_kela_payment_shares.html"
+    checks = gx_asset_checks(SHARES, "fct_kela_payment_shares", load, pool=None)
+    result = dg.materialize([fct_kela_payment_shares, checks], resources=resources(tmp_path),
+                            tags=range_tags("2024-01", "2024-02"))
+    assert seen == [(M1.date(), M2.date())]
+    report = tmp_path / "validation" / f"run-{result.run_id}.html"
     assert report.exists()
-    assert all(e.metadata["report"].path == str(report) for e in result.get_asset_check_evaluations())
+    assert all(e.metadata["validation_report"].path == str(report) for e in result.get_asset_check_evaluations())
+    page = report.read_text(encoding="utf-8")
+    assert "invoiced_share_matches_recomputed" in page and "days_before_period_not_negative" in page
 
 
 def test_several_suites_in_one_step_and_a_table_that_cannot_be_read(warehouse, tmp_path):
@@ -191,10 +202,10 @@ def test_several_suites_in_one_step_and_a_table_that_cannot_be_read(warehouse, t
         ],
         name="gx_marts",
         pool=None,
-        report_dir=tmp_path / "reports",
     )
     result = dg.materialize(
-        [fct_kela_payment_shares, fct_person_month_status, published_indicators, checks], raise_on_error=False
+        [fct_kela_payment_shares, fct_person_month_status, published_indicators, checks],
+        resources=resources(tmp_path), raise_on_error=False,
     )
     found = {(e.asset_key, e.check_name): e for e in result.get_asset_check_evaluations()}
     assert len(found) == 2 + 2 + 6
@@ -205,13 +216,15 @@ def test_several_suites_in_one_step_and_a_table_that_cannot_be_read(warehouse, t
     assert all(e.metadata["observed"].value.startswith("could not validate: CatalogException") for e in unread)
     assert not result.success  # the step itself fails loudly
     assert log == []
-    page = (tmp_path / "reports" / "gx_marts.html").read_text(encoding="utf-8")
+    # the run's report is written even though the step failed, with the unread suite in it
+    page = (tmp_path / "validation" / f"run-{result.run_id}.html").read_text(encoding="utf-8")
     assert "kela_counter_never_decreases" in page and "structural_groups_disjoint" in page
 
 
 def test_the_same_check_twice_on_one_asset_is_refused():
     with pytest.raises(ValueError, match="declared twice"):
         gx_suites_asset_checks(
-            [SuiteOnAsset(SHARES, "stg_kela__tmt_payments", pd.DataFrame), SuiteOnAsset(SHARES, "stg_register__jobseeker_spells", pd.DataFrame)],
+            [SuiteOnAsset(SHARES, "stg_kela__tmt_payments", pd.DataFrame),
+             SuiteOnAsset(SHARES, "stg_register__jobseeker_spells", pd.DataFrame)],
             name="gx_twice",
         )

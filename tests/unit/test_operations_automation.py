@@ -159,11 +159,13 @@ def test_the_schedule_through_dagsters_schedule_context(tmp_path, monkeypatch):
         build_reference(instance)
 
         def evaluate():
-            return monthly_schedule(
-                dg.build_schedule_context(
-                    instance=instance, scheduled_execution_time=when, resources={"settings": SettingsResource()}
-                )
-            )
+            # Closed after the tick: the context enters the instance, which sets Dagster's
+            # current defs-state storage; left open, a later test's definitions would load
+            # against this instance after it is gone.
+            with dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=when, resources={"settings": SettingsResource()}
+            ) as context:
+                return monthly_schedule(context)
 
         missing = evaluate()
         assert isinstance(missing, dg.SkipReason) and "tmt_2024-03.csv" in missing.skip_message
@@ -223,7 +225,8 @@ def test_the_schedule_retries_a_month_whose_run_failed_and_waits_for_the_referen
 
 
 def sense(instance, cursor=None) -> dg.SensorResult:
-    return landing_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources={"settings": SettingsResource()}))
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"settings": SettingsResource()}) as context:
+        return landing_sensor(context)
 
 
 def test_the_sensor_requests_new_months_in_one_run_and_builds_the_reference_first(kaira_env):

@@ -120,3 +120,10 @@ def test_publication_records_the_synthetic_flag_and_the_months():
     assert row["synthetic"] and row["data_note_fi"] == SYNTHETIC_NOTE_FI
     assert (row["first_month"], row["last_month"]) == (pd.Timestamp("2010-11-01"), pd.Timestamp("2010-12-01"))
     assert pd.isna(publication("run-2", published, "all", 5, synthetic=False).iloc[0]["data_note_fi"])
+
+
+def test_run_checks_columns_are_the_rows_the_validation_record_gives():
+    from pipelines.publish.tables import RUN_CHECKS_COLUMNS
+    from pipelines.validation.run_record import RUN_CHECK_FIELDS
+
+    assert tuple(RUN_CHECKS_COLUMNS) == RUN_CHECK_FIELDS

@@ -30,28 +30,22 @@ from pipelines.validation.report import (
 REPO = Path(__file__).resolve().parents[2]
 
 # The check names are the Dagster asset checks' names and the rows of run_checks: a
-# rename is a change of contract, so they are spelled out here.
+# rename is a change of contract, so they are spelled out here. These are GX's checks;
+# dbt's are declared in the models' YAML (both show in tests/snapshots/asset_graph.txt).
 EXPECTED_CHECKS = {
     "stg_register__jobseeker_spells": [
-        ("person_id_present", True),
         ("person_id_is_pseudonym", True),
         ("spell_end_not_before_start", True),
-        ("status_in_allowed_set", True),
-        ("service_in_allowed_set", True),
         ("service_present_iff_in_service", True),
         ("municipality_code_three_digits", True),
-        ("sex_in_allowed_set", True),
     ],
     "stg_kela__tmt_payments": [
-        ("person_id_present", True),
         ("person_id_is_pseudonym", True),
-        ("benefit_in_allowed_set", True),
         ("paid_days_between_0_and_23", True),
         ("cumulative_days_not_negative", True),
         ("cumulative_days_not_below_paid_days", True),
         ("payment_month_equals_delivery_month", True),
         ("municipality_code_three_digits", True),
-        ("sex_in_allowed_set", True),
     ],
     "fct_person_month_status": [
         ("person_id_is_pseudonym", True),
@@ -62,12 +56,6 @@ EXPECTED_CHECKS = {
         ("unemployed_days_within_window", True),
     ],
     "fct_indicators_monthly": [
-        ("indicator_known", True),
-        ("counts_not_negative", True),
-        ("total_equals_male_plus_female", True),
-        ("region_equals_sum_of_municipalities", True),
-        ("structural_equals_sum_of_groups", True),
-        ("status_in_allowed_set", True),
         ("value_null_iff_unavailable", True),
         ("status_consistent_with_lookback", True),
     ],
@@ -83,6 +71,7 @@ EXPECTED_CHECKS = {
         ("no_small_person_counts", True),
         ("status_in_allowed_set", True),
         ("value_null_iff_suppressed_or_unavailable", True),
+        ("no_single_suppressed_cell_in_a_relation", True),
         ("no_identity_code_in_text", True),
         ("indicator_is_published", True),
     ],
