@@ -26,18 +26,19 @@ from pipelines.publish.tables import (
     RUN_CHECKS_COLUMNS,
     TARGET_COLUMNS,
 )
-from tests.helpers import TEST_KEY, generated_pipeline_run, query
+from tests.conftest import SAMPLE_FIRST, SAMPLE_LAST
+from tests.helpers import TEST_KEY, copied_pipeline_run, query
 
 pytestmark = pytest.mark.e2e
 
-FIRST, LAST = "2007-09", "2009-08"
+FIRST, LAST = SAMPLE_FIRST, SAMPLE_LAST
 # The one detector of identity codes (bounded: run ids and hashes are not codes).
 IDENTITY_CODE = CODE_LIKE
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    with generated_pipeline_run(tmp_path_factory.mktemp("e2e"), FIRST, LAST) as (settings, instance, outcome):
+def pipeline(pipeline_template, tmp_path_factory):
+    with copied_pipeline_run(*pipeline_template, tmp_path_factory.mktemp("e2e")) as (settings, instance, outcome):
         yield settings, instance, outcome
 
 
