@@ -9,6 +9,7 @@ from pipelines.package_files import (
     instance_settings_file,
 )
 
+
 def prepare_dagster_home(home: Path) -> Path:
     """The Dagster home folder `home` (the settings' DAGSTER_HOME), with the package's
     dagster.yaml copied there when absent or older than the package's (as the Makefile

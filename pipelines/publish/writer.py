@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -61,7 +61,7 @@ def _write_database(temporary: Path, tables: Tables) -> None:
 
 def _write_parquet_version(versions: Path, tables: Tables) -> Path:
     versions.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     version = versions / f"{stamp}-{uuid.uuid4().hex[:8]}"
     version.mkdir()
     con = duckdb.connect()
