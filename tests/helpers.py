@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
+from pipelines.validation import relations as r
 from pipelines.warehouse.dbt_args import dbt_build_args
 from pipelines.warehouse.project import DBT_PROJECT_DIR, dbt_executable
 
@@ -127,3 +129,45 @@ def copied_pipeline_run(template: Path, outcome, root: Path):
         settings = load_settings()
         with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
             yield settings, instance, outcome
+
+
+def indicator_cells(month: pd.Timestamp | None = None, lookback_complete: bool = True) -> pd.DataFrame:
+    """Rows of fct_indicators_monthly for one month: two municipalities of MK18 and the
+    region, three sexes, every indicator. Totals, the region and structural add up,
+    except Kela's recipient counts in the region (distinct persons: one less than the sum).
+    The month defaults to January 2024."""
+    month = pd.Timestamp("2024-01-01") if month is None else month
+    base = {}
+    areas = ("KU205", "KU578")
+    for a, area in enumerate(areas):
+        for s, sex in enumerate(("male", "female")):
+            for i, indicator in enumerate(r.WAREHOUSE_INDICATORS):
+                value = float((a * 5 + s * 3 + i * 7) % 13 + 5)
+                base[(area, sex, indicator)] = value * 97.31 if indicator.endswith("_eur") else value
+            base[(area, sex, "structural_unemployed")] = sum(base[(area, sex, g)] for g in r.STRUCTURAL_GROUPS)
+    for indicator in r.WAREHOUSE_INDICATORS:
+        for sex in ("male", "female"):
+            parts = sum(base[(area, sex, indicator)] for area in areas)
+            base[("MK18", sex, indicator)] = parts if indicator in r.REGION_ADDITIVE_INDICATORS else parts - 1
+        for area in areas + ("MK18",):
+            base[(area, "total", indicator)] = base[(area, "male", indicator)] + base[(area, "female", indicator)]
+    records = []
+    for (area, sex, indicator), value in base.items():
+        incomplete = not lookback_complete and indicator in r.JOBSEEKER_INDICATORS
+        records.append(
+            {
+                "month": month,
+                "count_date": month + pd.offsets.MonthEnd(0),
+                "area_code": area,
+                "area_level": "region" if area == "MK18" else "municipality",
+                "area_name": {"MK18": "Kainuu", "KU205": "Kajaani", "KU578": "Paltamo"}[area],
+                "parent_area_code": None if area == "MK18" else "MK18",
+                "sex": sex,
+                "indicator": indicator,
+                "indicator_order": r.WAREHOUSE_INDICATORS.index(indicator) + 1,
+                "value": value,
+                "status": "incomplete" if incomplete else "ok",
+                "lookback_complete": lookback_complete,
+            }
+        )
+    return pd.DataFrame(records)
