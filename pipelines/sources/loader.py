@@ -226,7 +226,8 @@ def write_delivery(warehouse_path: Path, validated: ValidatedDelivery, landing: 
                     validated.rows_read,
                     len(validated.rows),
                     len(validated.rejects),
-                    ",".join(landing.ignored_columns) or None,
+                    # plain identifiers and a count only (csv_reader); redacted all the same
+                    redact(",".join(landing.ignored_columns)) or None,
                     loaded_at,
                 ],
             )
