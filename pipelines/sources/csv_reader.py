@@ -19,7 +19,10 @@ rejected like any other bad row.
   LF and CR all end a line, a quoted field spanning lines counts each line. Blank lines,
   and lines of only delimiters and spaces (Excel's empty rows), are not rows.
 - A file without a header line, or with a header and no data rows, is unreadable (an
-  empty delivery would silently delete a month's register).
+  empty delivery would silently delete a month's register). A first line that looks
+  like data (an identity code, a number, a date) is never repeated in the message, and
+  extra column names are reported only when they are plain identifiers: header text is
+  file content and may be a person's identity code.
 - Values are trimmed. Extra fields that are empty at the end of a row (a trailing
   delimiter) are dropped; a row with non-empty extra fields or too few fields is malformed.
 """
