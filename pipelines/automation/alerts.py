@@ -144,7 +144,8 @@ def alert_for_run(instance, run, *, started: str | None = None) -> Alert:
         run_id=run.run_id,
         job_name=run.job_name,
         step_key=step_key,
-        message=(message or "the run failed (no error message recorded)")[:MESSAGE_LIMIT],
+        # Redacted before it is cut, so that no half of a code survives the cut.
+        message=redact(message or "the run failed (no error message recorded)")[:MESSAGE_LIMIT],
         months=(f"{months[0]} .. {months[-1]}" if len(months) > 1 else months[0]) if months else None,
         started_by=started or started_by(dict(run.tags)),
     )

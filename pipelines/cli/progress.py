@@ -99,8 +99,9 @@ class Progress:
         self._last_line = time.monotonic()
 
     def line(self, text: str) -> None:
+        # Every line is redacted here, whatever built it: the one exit of the display.
         with self._lock:
-            self.out.write(f"{time.strftime('%H:%M:%S')}  {text}\n")
+            self.out.write(f"{time.strftime('%H:%M:%S')}  {redact(text)}\n")
             self.out.flush()
             self._last_line = time.monotonic()
 

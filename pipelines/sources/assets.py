@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from pipelines.core.identity_codes import redact
 from pipelines.core.settings import Settings
 from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS
 from pipelines.partitions import (
@@ -35,14 +36,16 @@ def ingest_partitions(context: dg.AssetExecutionContext, source: str, settings: 
     ignored = sorted({column for report in reports for column in report.ignored_columns})
     if ignored:
         files = ", ".join(r.source_file for r in reports if r.ignored_columns)
-        context.log.warning(f"ignored extra column(s) {', '.join(ignored)} in {files}")
+        # Only plain identifiers are named (see csv_reader.is_safe_column_name); others are counted.
+        context.log.warning(redact(f"ignored extra column(s) {', '.join(ignored)} in {files}"))
     return dg.MaterializeResult(metadata=delivery_metadata(reports))
 
 
 def delivery_metadata(reports: list[DeliveryReport]) -> dict[str, Any]:
+    # File names follow the registry's pattern; redacted all the same, as all text leaving ingest.
     months = {
         r.month: {
-            "file": r.source_file,
+            "file": redact(r.source_file),
             "sha256": r.sha256,
             "rows_read": r.rows_read,
             "rows_loaded": r.rows_loaded,
@@ -53,7 +56,7 @@ def delivery_metadata(reports: list[DeliveryReport]) -> dict[str, Any]:
     }
     table = "\n".join(
         ["| month | file | sha256 | loaded | rejected |", "|---|---|---|---|---|"]
-        + [f"| {r.month} | {r.source_file} | `{r.sha256[:12]}…` | {r.rows_loaded} | {r.rows_rejected} |" for r in reports]
+        + [f"| {r.month} | {redact(r.source_file)} | `{r.sha256[:12]}…` | {r.rows_loaded} | {r.rows_rejected} |" for r in reports]
     )
     return {
         "months": dg.MetadataValue.json(months),

@@ -15,6 +15,9 @@ from pipelines.sources.csv_reader import LandingFile
 
 REJECT_COLUMNS = ("source", "delivery_month", "source_file", "source_line", "reason")
 
+# The one column where an identity code belongs; it is validated and pseudonymised.
+IDENTITY_CODE_COLUMN = "henkilotunnus"
+
 DATE = pd.ArrowDtype(pa.date32())
 EUROS = pd.ArrowDtype(pa.decimal128(18, 2))
 
@@ -73,6 +76,22 @@ def person_columns(codes: pd.Series, key: str | bytes, problems: Problems, lates
         },
         index=codes.index,
     )
+
+
+def code_in_column_reason(column: str) -> str:
+    return f"{column} holds an identity code (only {IDENTITY_CODE_COLUMN} may; the value is not shown)"
+
+
+def reject_identity_codes_outside_their_column(rows: pd.DataFrame, problems: Problems) -> None:
+    """A row with an identity code (any form, see identity_codes.code_like_mask) in any
+    column but henkilotunnus is rejected, the reason naming the column and not the value:
+    such a value would otherwise reach a raw table as it is (a code as jakso_id becomes
+    spell_id). Run before the checks that compare rows (overlaps, duplicates), so that a
+    rejected row takes no other row with it."""
+    for column in rows.columns:
+        if column in (IDENTITY_CODE_COLUMN, "source_line"):
+            continue
+        problems.add(identity_codes.code_like_mask(rows[column]), code_in_column_reason(column))
 
 
 def to_dates(values: pd.Series) -> pd.Series:

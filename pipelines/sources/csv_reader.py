@@ -19,7 +19,10 @@ rejected like any other bad row.
   LF and CR all end a line, a quoted field spanning lines counts each line. Blank lines,
   and lines of only delimiters and spaces (Excel's empty rows), are not rows.
 - A file without a header line, or with a header and no data rows, is unreadable (an
-  empty delivery would silently delete a month's register).
+  empty delivery would silently delete a month's register). A first line that looks
+  like data (an identity code, a number, a date) is never repeated in the message, and
+  extra column names are reported only when they are plain identifiers: header text is
+  file content and may be a person's identity code.
 - Values are trimmed. Extra fields that are empty at the end of a row (a trailing
   delimiter) are dropped; a row with non-empty extra fields or too few fields is malformed.
 """
@@ -53,7 +56,14 @@ _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 # Bytes that are letters (or €) in ISO-8859-15 but symbols in Windows-1252.
 _ISO_8859_15_LETTERS = re.compile(rb"[\xa4\xa6\xa8\xb4\xb8\xbc\xbd\xbe]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SAFE_HEADER_NAME = re.compile(r"[a-z0-9_ äöå.\-]{1,40}")
+# A column name that may be repeated in a message or a table: a plain identifier (as
+# normalised: trimmed, lower case) with no run of five digits, so no code, date or number
+# can hide in it. Anything else is described, never quoted.
+_SAFE_NAME = re.compile(r"[a-zäöå_][a-zäöå0-9_]{0,39}")
+_DIGIT_RUN = re.compile(r"[0-9]{5}")
+# A header field that starts like a number, an amount or a date: the line is data.
+_DATA_START = re.compile(r"[-+\u2212]?[0-9]")
+UNSAFE_COLUMNS = "unnamed/unsafe column"
 
 
 @dataclass(frozen=True)
@@ -64,8 +74,10 @@ class LandingFile:
     sha256: str  # of the file's bytes as delivered
     encoding: str
     delimiter: str
-    header: tuple[str, ...]  # normalised column names in file order
-    ignored_columns: tuple[str, ...]  # header names not asked for (safe to log)
+    header: tuple[str, ...]  # normalised column names in file order (may hold anything: never logged)
+    # Header names not asked for that are safe to show (plain identifiers), then, if any
+    # others, one entry counting them ("2 unnamed/unsafe columns"): logged and stored.
+    ignored_columns: tuple[str, ...]
     rows: pd.DataFrame  # `source_line` + one trimmed str column per wanted column
     malformed: pd.DataFrame = field(  # `source_line`, `reason`: rows with a wrong field count
         default_factory=lambda: pd.DataFrame({"source_line": pd.Series([], dtype="int64"), "reason": pd.Series([], dtype="str")})
@@ -140,8 +152,23 @@ def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
     return text, encoding
 
 
+def is_safe_column_name(name: str) -> bool:
+    """May this (normalised) header name be repeated in a message, a log or a table?"""
+    return bool(_SAFE_NAME.fullmatch(name)) and not _DIGIT_RUN.search(name) and not contains_code_like(name)
+
+
+def looks_like_data(field: str) -> bool:
+    """Is this header field a value rather than a name: an identity code in any form, or
+    something that starts like a number, an amount or a date?"""
+    return contains_code_like(field) or bool(_DATA_START.match(field))
+
+
+def count_unsafe(count: int) -> str:
+    return f"{count} {UNSAFE_COLUMNS}" + ("s" if count != 1 else "")
+
+
 def _describe_header(names: Sequence[str]) -> str:
-    shown = [n if _SAFE_HEADER_NAME.fullmatch(n) else "<unrecognised>" for n in names[:30]]
+    shown = [n if is_safe_column_name(n) else "<unsafe name>" if n else "<empty>" for n in names[:30]]
     more = f", … ({len(names)} in all)" if len(names) > 30 else ""
     return ", ".join(shown) + more
 
@@ -149,10 +176,11 @@ def _describe_header(names: Sequence[str]) -> str:
 def _check_header(names: list[str], columns: Sequence[str], name: str, line: int, delimiter: str) -> None:
     missing = [c for c in columns if c not in names]
     if missing:
-        if any(contains_code_like(n) for n in names):
+        if any(looks_like_data(n) for n in names):
+            # A header-less file's first line is a data row: not one of its fields is repeated.
             problem = (
-                f"missing required column(s) {', '.join(missing)}: the first line looks like a data row, "
-                "not a header (is the header line missing?)"
+                f"the first line looks like data, not a header: the file has no header line "
+                f"({len(names)} field(s) split at '{delimiter}'; required columns: {', '.join(columns)})"
             )
         else:
             problem = (
@@ -226,8 +254,11 @@ def parse_text(text: str, columns: Sequence[str], *, name: str, sha256: str = ""
         data[column] = pd.Series(values.to_pandas(), dtype="str").fillna("")
     rows = pd.DataFrame(data)
 
-    ignored = tuple(n if _SAFE_HEADER_NAME.fullmatch(n) else "<unrecognised>" for n in names if n and n not in columns)
-    ignored += tuple(f"<unnamed column {i + 1}>" for i, n in enumerate(names) if not n)
+    extra = [n for n in names if n not in columns]
+    ignored = tuple(n for n in extra if n and is_safe_column_name(n))
+    unsafe = len(extra) - len(ignored)
+    if unsafe:
+        ignored += (count_unsafe(unsafe),)
     return LandingFile(
         name=name,
         sha256=sha256,

@@ -5,6 +5,8 @@ columns of `raw.jobseeker_spells` and the rejects. A row is rejected, with every
 that applies, when
 
 - the identity code is invalid (or gives a birth date after the delivery month);
+- any other column holds an identity code, in any form (the reason names the column,
+  never the value: such a value would otherwise reach the raw table as it is);
 - jakso_id is empty, or appears on more than one row of the file (all of them go);
 - alkupvm is empty or not a date, loppupvm is not a date, or ends before alkupvm;
 - the spell does not overlap the delivery month (the file holds exactly those);
@@ -34,6 +36,7 @@ from pipelines.sources.checks import (
     ValidatedDelivery,
     build_result,
     person_columns,
+    reject_identity_codes_outside_their_column,
     to_dates,
 )
 from pipelines.sources.csv_reader import LandingFile
@@ -69,6 +72,7 @@ def validate_spells(landing: LandingFile, month: str | date, pseudonym_key: str 
     problems = Problems(len(rows))
 
     persons = person_columns(rows["henkilotunnus"], pseudonym_key, problems, latest_birth=last)
+    reject_identity_codes_outside_their_column(rows, problems)
 
     spell_id = rows["jakso_id"]
     problems.add((spell_id == "").to_numpy(), "jakso_id is missing")

@@ -5,6 +5,8 @@
 when
 
 - the identity code is invalid (or gives a birth date after the delivery month);
+- any other column holds an identity code, in any form (the reason names the column,
+  never the value: such a value would otherwise reach the raw table as it is);
 - maksukuukausi is not the file's month (written `YYYY-MM`; `M.YYYY` or a date within
   the month, as Excel rewrites it, are read as that month);
 - kuntanumero is not one to three digits (one or two digits get their leading zeros back);
@@ -30,6 +32,7 @@ from pipelines.sources.checks import (
     ValidatedDelivery,
     build_result,
     person_columns,
+    reject_identity_codes_outside_their_column,
     to_dates,
     to_euros,
 )
@@ -73,6 +76,7 @@ def validate_payments(landing: LandingFile, month: str | date, pseudonym_key: st
     problems = Problems(len(rows))
 
     persons = person_columns(rows["henkilotunnus"], pseudonym_key, problems, latest_birth=month_end(first))
+    reject_identity_codes_outside_their_column(rows, problems)
 
     payment_month, bad_month = values.parse_months(rows["maksukuukausi"])
     problems.add((rows["maksukuukausi"] == "").to_numpy(), "maksukuukausi is missing")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.core.identity_codes import redact
 from pipelines.core.months import month_text, parse_month
 from pipelines.core.settings import Settings
 from pipelines.core.source_registry import (
@@ -36,9 +38,11 @@ from pipelines.sources import jobseeker, kela
 from pipelines.sources.checks import ValidatedDelivery
 from pipelines.sources.csv_reader import LandingFile, read_landing_csv
 from pipelines.sources.errors import (
+    IngestError,
     MissingDeliveryError,
     PseudonymKeyMissingError,
     RejectLimitExceeded,
+    UnexpectedIngestError,
     UnreadableFileError,
 )
 from pipelines.sources.raw_schema import DDL, RAW_SCHEMA
@@ -117,12 +121,19 @@ def ingest_month(
 
     try:
         landing = read_landing_csv(path, spec.columns, name=name)
+        validated = spec.validate(landing, first, settings.pseudonym_key)
     except UnreadableFileError as error:
         error.quarantined_to = str(quarantine(path, source, first, settings.quarantine_dir, str(error)))
         log.error("ingest of %s %s failed: %s", source, label, error)
         raise
+    except IngestError:
+        raise
+    except Exception as unexpected:  # noqa: BLE001
+        # A library's message may quote a value of the file: the error that leaves ingest
+        # (into Dagster's event log) is a redacted one, without the original chained to it.
+        log.error("ingest of %s %s failed:\n%s", source, label, redact("".join(traceback.format_exception(unexpected))))
+        raise UnexpectedIngestError(name, unexpected) from None
 
-    validated = spec.validate(landing, first, settings.pseudonym_key)
     reasons = Counter(validated.rejects["reason"].tolist())
     read, rejected = validated.rows_read, len(validated.rejects)
     if read and rejected / read > settings.reject_limit:
@@ -215,7 +226,8 @@ def write_delivery(warehouse_path: Path, validated: ValidatedDelivery, landing: 
                     validated.rows_read,
                     len(validated.rows),
                     len(validated.rejects),
-                    ",".join(landing.ignored_columns) or None,
+                    # plain identifiers and a count only (csv_reader); redacted all the same
+                    redact(",".join(landing.ignored_columns)) or None,
                     loaded_at,
                 ],
             )
@@ -238,7 +250,8 @@ def quarantine(path: Path, source: str, month: date, quarantine_dir: Path, reaso
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"{stamp}_{path.name}"
     shutil.copy2(path, target)
-    target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n", encoding="utf-8")
+    # The reason is built without values of the file; redacted again, as everything leaving ingest.
+    target.with_name(target.name + ".reason.txt").write_text(redact(reason).rstrip() + "\n", encoding="utf-8")
     return target
 
 

@@ -14,13 +14,16 @@ import pytest
 
 from pipelines.core.identity_codes import make_identity_code, pseudonymise
 from pipelines.core.settings import load_settings
+from pipelines.sources import loader
 from pipelines.sources.errors import (
+    IngestError,
     MissingDeliveryError,
     PseudonymKeyMissingError,
     RejectLimitExceeded,
+    UnexpectedIngestError,
     UnreadableFileError,
 )
-from pipelines.sources.loader import expected_path, ingest_month
+from pipelines.sources.loader import expected_path, ingest_month, quarantine
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"
 KEY = "integration-test-key"
@@ -95,8 +98,13 @@ def quarantine_texts(settings) -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in Path(settings.quarantine_dir).rglob("*.reason.txt"))
 
 
+def forms(code: str) -> list[str]:
+    """A code with its sign, without it and with a space for it, in both cases."""
+    return [f(x) for x in (code, code[:6] + code[7:], code[:6] + " " + code[7:]) for f in (str.upper, str.lower)]
+
+
 def assert_no_identity_codes(text: str, codes=CODES + [BAD_CODE]):
-    leaked = [c for c in codes if c in text or c.lower() in text]
+    leaked = [c for c in codes if any(form in text for form in forms(c))]
     assert not leaked, f"{len(leaked)} identity code(s) leaked"
 
 
@@ -328,3 +336,68 @@ def test_benchmark_generator_files_ingest_cleanly(settings):
         frame.to_csv(path, sep=";", index=False)
         report = ingest_month(source, MONTH, settings)
         assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3000, 3000, 0)
+
+
+# --- identity codes never leave ingest ---------------------------------------------------
+
+
+def test_a_code_as_a_column_name_is_counted_not_named_in_the_delivery_record_and_the_log(settings, caplog):
+    caplog.set_level(logging.INFO)
+    header = f"{SPELL_HEADER};{CODES[7].lower()};kunta_nimi;{CODES[8][:6]} {CODES[8][7:]}"
+    lines = [header] + [f"{CODES[i]};J{i};2024-03-01;;TYOTON;;205;x;Kajaani;y" for i in range(5)]
+    land(settings, SPELLS, "2024-03", "\n".join(lines) + "\n")
+    report = ingest_month(SPELLS, "2024-03", settings)
+    assert report.ignored_columns == ("kunta_nimi", "2 unnamed/unsafe columns")
+    assert query(settings, "select ignored_columns from raw.deliveries") == [("kunta_nimi,2 unnamed/unsafe columns",)]
+    assert "ignored extra column(s): kunta_nimi, 2 unnamed/unsafe columns" in caplog.text
+    assert_no_identity_codes(all_text_in_warehouse(settings) + caplog.text, CODES[7:9])
+
+
+def test_a_header_less_file_with_a_spaced_code_leaves_no_trace_of_it(settings, caplog):
+    code = CODES[9]
+    first = f"{code[:6]} {code[7:].lower()};2024-03;205;TMT;21;100;512.40;0"
+    land(settings, PAYMENTS, "2024-03", f"{first}\n{CODES[10]};2024-03;205;TMT;21;100;512.40;0\n")
+    with pytest.raises(UnreadableFileError) as caught:
+        ingest_month(PAYMENTS, "2024-03", settings)
+    assert "the first line looks like data, not a header: the file has no header line (8 field(s)" in str(caught.value)
+    assert "2024-03;205" not in str(caught.value) and "512.40" not in str(caught.value)
+    assert_no_identity_codes(str(caught.value) + caplog.text + quarantine_texts(settings), [code, CODES[10]])
+
+
+def test_an_unexpected_error_leaves_ingest_redacted_and_without_the_original_chained(settings, monkeypatch, caplog):
+    land(settings, SPELLS, "2024-03", spell_file(3))
+
+    def failing_validation(landing, month, key):
+        raise ValueError(f"could not convert {landing.rows['henkilotunnus'].iloc[0].lower()!r}")
+
+    spec = loader.SOURCES[SPELLS]
+    monkeypatch.setitem(loader.SOURCES, SPELLS, loader.SourceSpec(spec.registry, spec.columns, spec.raw_columns,
+                                                                   failing_validation))
+    with pytest.raises(UnexpectedIngestError) as caught:
+        ingest_month(SPELLS, "2024-03", settings)
+    error = caught.value
+    assert isinstance(error, IngestError)
+    assert str(error).startswith("tyonhakijat/tyonhakijat_2024-03.csv: unexpected ValueError while reading or "
+                                 "validating the file: could not convert '[redacted]'")
+    assert error.__cause__ is None and error.__suppress_context__
+    assert "Traceback" in caplog.text and "[redacted]" in caplog.text  # the redacted trace, for the developer
+    assert_no_identity_codes(str(error) + repr(error.args) + caplog.text, CODES[:3])
+    assert not settings.warehouse_path.exists()
+
+
+def test_error_texts_and_quarantine_reasons_are_redacted_whatever_built_them(settings, tmp_path):
+    code = CODES[11]
+    for error in (
+        IngestError(f"value {code.lower()}"),
+        UnreadableFileError("x.csv", 3, f"near {code[:6]} {code[7:]}"),
+        RejectLimitExceeded(f"first: {code[:6]}{code[7:]}", file="x.csv", rows_read=1, rows_rejected=1, limit=0.1),
+    ):
+        error.quarantined_to = f"/q/{code}.csv"  # not a real path, a test of the last line of defence
+        assert "[redacted]" in str(error)
+        assert_no_identity_codes(str(error) + repr(error.args), [code])
+    assert UnreadableFileError("x.csv", 3, f"near {code}").problem == "near [redacted]"
+
+    source = tmp_path / "tmt_2024-03.csv"
+    source.write_text("whatever\n", encoding="utf-8")
+    copy = quarantine(source, PAYMENTS, date(2024, 3, 1), settings.quarantine_dir, f"line 2: {code.lower()}")
+    assert copy.with_name(copy.name + ".reason.txt").read_text(encoding="utf-8") == "line 2: [redacted]\n"

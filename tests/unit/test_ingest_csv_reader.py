@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.core.identity_codes import make_identity_code
 from pipelines.sources import jobseeker, kela
-from pipelines.sources.csv_reader import read_landing_csv
+from pipelines.sources.csv_reader import is_safe_column_name, looks_like_data, read_landing_csv
 from pipelines.sources.errors import UnreadableFileError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"
@@ -129,8 +129,91 @@ def test_missing_required_column_names_file_line_and_column(tmp_path):
 def test_a_file_without_header_fails_without_echoing_the_identity_code(tmp_path):
     with pytest.raises(UnreadableFileError) as caught:
         read_bytes(tmp_path, f"{CODE};J1;2024-01-01\n".encode(), columns=("henkilotunnus", "jakso_id"))
-    assert "looks like a data row" in str(caught.value)
+    assert "the first line looks like data, not a header: the file has no header line" in str(caught.value)
     assert CODE not in str(caught.value)
+
+
+def every_form(code: str) -> list[str]:
+    return [f(x) for x in (code, code[:6] + code[7:], code[:6] + " " + code[7:]) for f in (str.upper, str.lower)]
+
+
+def assert_no_form_of(code: str, text: str) -> None:
+    leaked = [form for form in every_form(code) if form in text]
+    assert not leaked, "an identity code is in the text"
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        f"{CODE[:6]} {CODE[7:].lower()};2009-04;205;TMT;21;100;512.40;0",  # the Kela file of the issue
+        f"{CODE.lower()};J1;2024-01-01;;TYOTON;;205",
+        f"{CODE[:6]}{CODE[7:]};J1;2024-01-01;;TYOTON;;205",
+        "x;2024-01-01;y",  # a date is no column name
+        "x;-12,50;y",  # nor an amount
+        "x;205;y",  # nor a number
+    ],
+)
+def test_a_header_that_looks_like_data_is_never_echoed(tmp_path, first_line):
+    content = f"{first_line}\n{first_line}\n".encode()
+    with pytest.raises(UnreadableFileError) as caught:
+        read_bytes(tmp_path, content, columns=("henkilotunnus", "jakso_id"))
+    message = str(caught.value)
+    fields = first_line.split(";")
+    assert "the first line looks like data, not a header: the file has no header line" in message
+    assert f"({len(fields)} field(s) split at ';'" in message
+    assert_no_form_of(CODE, message)
+    for field in fields:
+        if len(field) > 1 and field not in ("henkilotunnus", "jakso_id"):
+            assert field not in message.split(": ", 1)[1], field
+
+
+def test_a_header_with_missing_columns_names_only_its_plain_identifiers(tmp_path):
+    with pytest.raises(UnreadableFileError) as caught:
+        read_bytes(tmp_path, b"a;kunta nimi;huom!;;c\n1;2;3;4;5\n")
+    message = str(caught.value)
+    assert "missing required column(s) b" in message
+    assert "5 column(s): a, <unsafe name>, <unsafe name>, <empty>, c" in message
+    assert "kunta nimi" not in message and "huom!" not in message
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [CODE.lower(), CODE, CODE[:6] + CODE[7:], CODE[:6] + " " + CODE[7:].lower(), f"x_{CODE}", f"hetu {CODE}", "a12345678"],
+)
+def test_an_extra_column_whose_name_is_not_a_plain_identifier_is_counted_not_named(tmp_path, extra):
+    landing = read_bytes(tmp_path, f"a;b;{extra};c;kunta_nimi\n1;2;x;3;y\n".encode())
+    assert landing.ignored_columns == ("kunta_nimi", "1 unnamed/unsafe column")
+    assert values(landing) == [["1", "2", "3"]]
+    assert_no_form_of(CODE, repr(landing.ignored_columns))
+
+
+def test_unnamed_and_unsafe_extra_columns_are_counted_together(tmp_path):
+    landing = read_bytes(tmp_path, f"a;;b;{CODE};c;Huomautus;x y\n1;;2;z;3;w;v\n".encode())
+    assert landing.ignored_columns == ("huomautus", "3 unnamed/unsafe columns")
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("kunta_nimi", True), ("huomautus", True), ("kommentti2", True), ("_x", True), ("päivä", True),
+        ("maksu_2024", True), ("", False), ("kunta nimi", False), ("x-y", False), ("2024", False),
+        ("a12345", False), ("x" * 41, False), (CODE.lower(), False), (f"_{CODE[:6]}{CODE[7:]}", False),
+    ],
+)
+def test_safe_column_names_are_plain_identifiers_without_long_digit_runs(name, safe):
+    assert is_safe_column_name(name) is safe
+
+
+@pytest.mark.parametrize(
+    ("field", "data"),
+    [
+        ("henkilotunnus", False), ("kunta_nimi", False), ("kunta nimi", False), ("", False), ("x1", False),
+        ("205", True), ("2009-04", True), ("1.3.2024", True), ("-12,50", True), ("+5", True),
+        (CODE.lower(), True), (f"x {CODE[:6]} {CODE[7:]}", True), (f"{CODE[:6]}{CODE[7:]}", True),
+    ],
+)
+def test_a_header_field_looks_like_data_when_it_is_a_code_or_starts_like_a_number(field, data):
+    assert looks_like_data(field) is data
 
 
 def test_duplicate_required_column_is_unreadable(tmp_path):

@@ -172,6 +172,69 @@ def test_duplicate_spell_ids_reject_every_row_with_the_id():
     assert reasons(result) == {2: "duplicate jakso_id in this delivery", 3: "duplicate jakso_id in this delivery"}
 
 
+# A code whose sign-less form is ten digits (its check character is a digit).
+DIGIT_CHECK = next(
+    code for code in (make_identity_code(date(1980, 5, day), 960) for day in range(1, 29)) if code[-1].isdigit()
+)
+
+
+def code_forms(code: str) -> list[str]:
+    return [code, code.lower(), code[:6] + code[7:], code[:6] + " " + code[7:].lower()]
+
+
+@pytest.mark.parametrize("form", code_forms(P2))
+def test_an_identity_code_as_jakso_id_rejects_its_row_without_repeating_it(form):
+    result = spells(f"{P1};{form};2024-03-01;;TYOTON;;205", f"{P3};J2;2024-03-01;;TYOTON;;205")
+    assert reasons(result) == {2: "jakso_id holds an identity code (only henkilotunnus may; the value is not shown)"}
+    assert result.rows["spell_id"].tolist() == ["J2"]
+    assert not any(f in "".join(result.rejects["reason"]) for f in code_forms(P2))
+
+
+@pytest.mark.parametrize(
+    ("line", "column"),
+    [
+        (f"{P1};J1;{P2};;TYOTON;;205", "alkupvm"),
+        (f"{P1};J1;2024-03-01;{P2.lower()};TYOTON;;205", "loppupvm"),
+        (f"{P1};J1;2024-03-01;;TYOTON {P2};;205", "tila"),
+        (f"{P1};J1;2024-03-01;;PALVELU;{P2[:6]} {P2[7:]};205", "palvelu"),
+        (f"{P1};J1;2024-03-01;;TYOTON;;{DIGIT_CHECK[:6]}{DIGIT_CHECK[7:]}", "kuntanumero"),
+    ],
+)
+def test_an_identity_code_in_any_spell_column_but_henkilotunnus_rejects_the_row(line, column):
+    (reason,) = spells(line).rejects["reason"].tolist()
+    assert f"{column} holds an identity code" in reason
+
+
+@pytest.mark.parametrize("column", ["maksukuukausi", "kuntanumero", "etuus", "maksetut_paivat", "kertyneet_paivat",
+                                    "maksettu_eur", "kuntaosuus_eur"])
+def test_an_identity_code_in_any_payment_column_but_henkilotunnus_rejects_the_row(column):
+    row = {"henkilotunnus": P1, "maksukuukausi": "2024-03", "kuntanumero": "205", "etuus": "TMT",
+           "maksetut_paivat": "20", "kertyneet_paivat": "100", "maksettu_eur": "1.00", "kuntaosuus_eur": "0"}
+    row[column] = DIGIT_CHECK[:6] + DIGIT_CHECK[7:]  # ten digits: as an amount it would even parse
+    result = payments(";".join(row.values()), f"{P2};2024-03;205;TMT;20;100;1.00;0")
+    assert list(reasons(result)) == [2]
+    assert reasons(result)[2].startswith(f"{column} holds an identity code (only henkilotunnus may; the value is not shown)")
+    assert DIGIT_CHECK[:6] not in reasons(result)[2]
+    assert len(result.rows) == 1
+
+
+def test_a_row_rejected_for_a_code_takes_no_other_row_with_it():
+    result = spells(
+        f"{P1};J1;2024-03-01;;TYOTON;;205",
+        f"{P1};{P2};2024-03-05;;TYOTON;;205",  # would overlap J1 if it counted
+        f"{P3};J1x;2024-03-01;;TYOTON;;205",
+    )
+    assert sorted(reasons(result)) == [3]
+    assert result.rows["spell_id"].tolist() == ["J1", "J1x"]
+
+
+def test_ten_digit_ids_that_are_no_identity_code_load():
+    ids = ["1234567890", "9999999999", "3106859089"]  # no real date in any of them
+    result = spells(*(f"{p};{i};2024-03-01;;TYOTON;;205" for p, i in zip([P1, P2, P3], ids)))
+    assert result.rejects.empty
+    assert result.rows["spell_id"].tolist() == ids
+
+
 def test_municipality_codes_that_lost_their_leading_zeros_are_padded_and_counted():
     result = spells(f"{P1};J1;2024-03-01;;TYOTON;;5", f"{P2};J2;2024-03-01;;TYOTON;;91", f"{P3};J3;2024-03-01;;TYOTON;;205")
     assert result.rows["municipality_code"].tolist() == ["005", "091", "205"]

@@ -280,6 +280,20 @@ def test_output_to_log_catches_every_writer_of_stdout_and_stderr(tmp_path, capfd
     assert capfd.readouterr().out == "after\n"
 
 
+def test_every_progress_line_is_redacted(tmp_path):
+    lines = []
+
+    class Out:
+        def write(self, text):
+            lines.append(text)
+
+        def flush(self):
+            pass
+
+    Progress(Out()).line("monthly_job: run a6080679-4341-4a1b-9c1e-0123456789ab near 150685 908r, 150685908R")
+    assert lines[0].endswith("monthly_job: run a6080679-4341-4a1b-9c1e-0123456789ab near [redacted], [redacted]\n")
+
+
 def test_progress_lines_and_a_heartbeat_for_a_long_step(tmp_path):
     lines = []
 

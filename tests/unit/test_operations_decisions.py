@@ -179,3 +179,15 @@ def test_identity_codes_are_redacted_from_alerts(tmp_path):
         assert expected in text
     assert "010203" not in alert.summary()
     assert not list((tmp_path / "alerts").glob(".alert-*"))  # no temporary file left behind
+
+
+def test_alerts_redact_every_form_of_a_code_and_leave_run_ids_whole(tmp_path):
+    run_id = "a6080679-4341-4a1b-9c1e-0123456789ab"  # once mangled into 'a6[redacted]-...'
+    message = "kela/tmt_2024-03.csv, line 1: near 150685 908r and 150685908R and 150685-908r"
+    alert = Alert(run_id=run_id, job_name="monthly_job", step_key="raw_kela_payments", message=message)
+    path = write_alert(tmp_path, alert)
+    text = path.read_text()
+    assert f"run id:      {run_id}" in text and path.name.endswith(f"_{run_id}.txt")
+    assert "near [redacted] and [redacted] and [redacted]" in text and "908" not in text
+    assert alert.summary().startswith(f"run {run_id} (monthly_job) failed in step raw_kela_payments: kela/tmt_2024-03.csv")
+    assert "908" not in alert.summary()
