@@ -8,6 +8,7 @@ import sys
 import time
 import traceback
 
+from pipelines.core.identity_codes import redact
 from pipelines.core.kaira_report import KAINUU, REPORTED_FIGURES
 from pipelines.core.settings import load_settings
 
@@ -112,7 +113,7 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
         if isinstance(crash, WarehouseBusyError):
             raise crash
         reason = next(iter(str(crash).strip().splitlines()), "")
-        return _fail(f"{type(crash).__name__}: {reason} (details in {log_path})")
+        return _fail(redact(f"{type(crash).__name__}: {reason} (details in {log_path})"))
     return report_runs(instance, run_ids, failed_run, settings, log_path=log_path, elapsed=time.monotonic() - began)
 
 
@@ -120,7 +121,6 @@ def report_runs(instance, run_ids: list[str], failed_run: str | None, settings, 
     """Print the summary; on failure write the alert (in-process runs trigger no sensor)."""
     from pipelines.automation.alerts import alert_for_run, write_alert
     from pipelines.cli.summary import format_summary, summarize_runs
-    from pipelines.core.identity_codes import redact
 
     summary = summarize_runs(instance, run_ids)
     alert = alert_path = None

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.core import indicators
-from pipelines.core.identity_codes import CODE_LIKE
+from pipelines.core.identity_codes import code_like_mask
 
 # --- Indicators (METRICS.md; dbt_project/macros/indicators.sql holds the same lists) ---
 
@@ -243,9 +243,9 @@ def prepare_counter_steps(
 
 
 def contains_identity_code(values: pd.Series) -> pd.Series:
-    """Per value: does the text contain something shaped like a Finnish identity code?"""
-    text = values.astype("string")
-    return text.str.contains(CODE_LIKE, regex=True).fillna(False).astype(bool)
+    """Per value: does the text contain a Finnish identity code in any of its forms (the core's
+    one detector: with the sign, without it, or with a space)?"""
+    return pd.Series(code_like_mask(values.astype("string")), index=values.index, dtype=bool)
 
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:
