@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -10,10 +9,11 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core.settings import child_environment
 from pipelines.warehouse.dbt_args import dbt_build_args
 from pipelines.warehouse.project import DBT_PROJECT_DIR, dbt_executable
 
-TEST_KEY = "kaira-test-key"
+TEST_KEY = "kaira-test-key-not-secret-32-bytes-or-more"  # the key rule: at least 32 bytes
 
 
 def environment(root: Path, **overrides: str) -> dict[str, str]:
@@ -35,7 +35,7 @@ def run_dbt(warehouse_dir: Path, variables: dict, select: str = "+path:models/ma
     args = dbt_build_args(variables) if not unit_tests else ["build", "--vars", str(variables)]
     command = [dbt_executable(), *args, "--select", select, "--profiles-dir", str(DBT_PROJECT_DIR),
                "--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(warehouse_dir / "dbt_target")]
-    env = {**os.environ, "KAIRA_WAREHOUSE_DIR": str(warehouse_dir), "DBT_LOG_PATH": str(warehouse_dir / "dbt_logs")}
+    env = {**child_environment(), "KAIRA_WAREHOUSE_DIR": str(warehouse_dir), "DBT_LOG_PATH": str(warehouse_dir / "dbt_logs")}
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
     if result.returncode != 0:
         raise AssertionError(f"dbt failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
