@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,7 @@ from pipelines.core.pseudonym_key import (
 )
 from pipelines.core.settings import child_environment, load_settings, secrets_withheld_from_children
 
+ROOT = Path(__file__).parents[2]
 GOOD_KEY = "0123456789abcdef0123456789abcdef"  # exactly 32 bytes
 assert len(GOOD_KEY.encode()) == 32
 
@@ -125,6 +127,13 @@ def test_the_demo_key_is_long_enough_and_only_for_the_generated_sample(tmp_path)
     check_demo_key(GOOD_KEY, synthetic=False, landing_dir=tmp_path)
     with pytest.raises(DemoKeyRefusedError, match="the public demo key is only for the generated sample"):
         check_demo_key(DEMO_PSEUDONYM_KEY, synthetic=False, landing_dir=tmp_path)
+
+
+def test_the_makefile_and_the_readme_name_the_same_demo_key():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^DEMO_KEY := (\S+)$", makefile, re.M).group(1) == DEMO_PSEUDONYM_KEY
+    assert DEMO_PSEUDONYM_KEY in (ROOT / "README.md").read_text()
+    assert DEMO_PSEUDONYM_KEY in (ROOT / "docs" / "security.md").read_text()
 
 
 def test_a_child_environment_never_has_the_key(monkeypatch):
