@@ -10,8 +10,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
-# The demo key is public and protects nothing: for the generated sample only.
-DEMO_KEY := kaira-demo-key-not-secret
+# The demo key is public and protects nothing: for the generated sample only. Ingest
+# refuses it on a landing folder without the sample's synthetic marker (README.txt), so
+# the fallback below never pseudonymises real registers with it (docs/security.md).
+DEMO_KEY := kaira-demo-key-not-secret-synthetic-only
 
 .PHONY: setup demo test test-fast lint dev wheel clean-data
 
@@ -31,12 +33,18 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_pro
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 	touch $(MANIFEST)
 
+# Dagster's storage (run history, event and compute logs) is owner-only, as the CLI makes it.
 $(DAGSTER_HOME)/dagster.yaml: pipelines/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
+	chmod 700 $(DAGSTER_HOME)
 	cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	chmod 600 $(DAGSTER_HOME)/dagster.yaml
+
+# The demo key only when no key (nor key file) is set.
+WITH_KEY := if [ -z "$$KAIRA_PSEUDONYM_KEY$$KAIRA_PSEUDONYM_KEY_FILE" ]; then export KAIRA_PSEUDONYM_KEY=$(DEMO_KEY); fi;
 
 demo: setup
-	KAIRA_PSEUDONYM_KEY=$${KAIRA_PSEUDONYM_KEY:-$(DEMO_KEY)} $(BIN)/kaira demo
+	$(WITH_KEY) $(BIN)/kaira demo
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -49,7 +57,7 @@ lint: setup
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
 
 dev: setup
-	KAIRA_PSEUDONYM_KEY=$${KAIRA_PSEUDONYM_KEY:-$(DEMO_KEY)} $(BIN)/dagster dev -w workspace.yaml
+	$(WITH_KEY) $(BIN)/dagster dev -w workspace.yaml
 
 # The wheel carries the dbt project, the suites, the report assets and the instance
 # settings as package data (pyproject.toml); install it beside the lock's dependencies.

@@ -56,7 +56,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DBT_TARGET_DIR = REPO_ROOT / "dbt_project" / "target"
 # Public on purpose, like the demo key: protects nothing, for generated data only.
-BENCH_PSEUDONYM_KEY = "kaira-bench-key-not-secret"
+BENCH_PSEUDONYM_KEY = "kaira-bench-key-not-secret-at-least-32-bytes"
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -88,7 +88,7 @@ def main() -> None:
                 "KAIRA_LANDING_DIR": f"{tmp}/landing",
                 "KAIRA_WAREHOUSE_DIR": f"{tmp}/warehouse",
                 "KAIRA_QUARANTINE_DIR": f"{tmp}/quarantine",
-                "KAIRA_PSEUDONYM_KEY": "benchmark-key",
+                "KAIRA_PSEUDONYM_KEY": "benchmark-key-not-secret-at-least-32-bytes",
             }
         )
         path = expected_path(args.source, MONTH, settings.landing_dir)

@@ -1,6 +1,9 @@
 """Failed runs leave an alert an operator will see: a log line and a file in the warehouse
 folder, `<KAIRA_WAREHOUSE_DIR>/alerts/<UTC time>_<run id>.txt`.
 
+The folder is owner-only (0700) and each alert 0600, like the rest of the person-level
+working files (docs/security.md): an alert quotes an error about person-level files.
+
 One small text file per failure, not one shared log: the daemon's sensor and `kaira run`
 may write at the same moment, a new file is what a folder watch or a glance at `ls` notices,
 and an operator deletes (or moves) the file once the failure is handled.
@@ -22,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.core.identity_codes import redact
+from pipelines.core.private_files import PRIVATE_FILE_MODE, private_dir
 
 logger = logging.getLogger("kaira.alerts")
 
@@ -72,15 +76,14 @@ def first_line(text: str) -> str:
 def write_alert(warehouse_dir: Path, alert: Alert, *, log: bool = True) -> Path:
     """Write the alert file (complete or not at all) and, with `log`, log the alert at error
     level; returns the file's path."""
-    folder = Path(warehouse_dir) / ALERTS_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(Path(warehouse_dir) / ALERTS_FOLDER)
     stamp = alert.occurred_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"{stamp}_{alert.run_id}.txt"
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".alert-", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(alert.text())
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from the operators' group
+        os.chmod(temporary, PRIVATE_FILE_MODE)  # mkstemp's 0600 already; said here, as the intent
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -1,7 +1,7 @@
 """The `kaira` command line of the data engineer.
 
 - main.py: the argument parser and the entry point
-- commands.py: `kaira run`, `kaira demo`, `kaira calibrate`; report_command.py: `kaira report`;
+- commands.py: `kaira run`, `kaira demo`, `kaira repseudonymise`, `kaira calibrate`; report_command.py: `kaira report`;
   sample_command.py: `kaira sample`
 - runner.py: runs months through Dagster in this process; progress.py: a line per step;
   summary.py: the summary at the end; run_lock.py: one writer at a time;

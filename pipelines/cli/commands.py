@@ -1,4 +1,4 @@
-"""The CLI's operating commands: `kaira run`, `kaira demo`, `kaira calibrate`."""
+"""The CLI's operating commands: `kaira run`, `kaira demo`, `kaira repseudonymise`, `kaira calibrate`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def add_operation_parsers(subparsers) -> None:
     demo = subparsers.add_parser("demo", help="generate the synthetic sample if nothing has landed, then run it")
     demo.add_argument("--wait", action="store_true", help=argparse.SUPPRESS)
     demo.set_defaults(handler=demo_command, first=None, last=None)
+
+    repseudonymise = subparsers.add_parser(
+        "repseudonymise",
+        help="after a change of the pseudonymisation key: reload every landed month with the new key",
+        description="Rebuild the working warehouse from the landing files with the key set now: every "
+        "landed month runs through the pipeline into a new warehouse; the one with the old pseudonyms "
+        "is deleted when that has succeeded, and kept as it was if it fails.",
+    )
+    repseudonymise.add_argument("--wait", action="store_true", help="wait while another run writes the warehouse")
+    repseudonymise.set_defaults(handler=repseudonymise_command)
 
     calibrate = subparsers.add_parser("calibrate", help="the sample's Kainuu figures against KAIRA's reported ones")
     calibrate.set_defaults(handler=calibrate_command)
@@ -60,13 +70,53 @@ def run_command(args: argparse.Namespace) -> int:
     if not months:
         return _fail(f"no month with both register files in {settings.landing_dir} for that range")
     if settings.pseudonym_key is None:
-        return _fail("KAIRA_PSEUDONYM_KEY is not set: person-level data is not loaded without a key")
+        return _fail(settings.pseudonym_key_problem or MISSING_KEY)
     # The lock first, before seconds of imports: a second run fails at once.
     try:
         with exclusive_warehouse_lock(settings.warehouse_dir, wait=args.wait, on_wait=_say):
+            # Refused before any Dagster run: a refused key changes nothing at all.
+            refusal = key_refusal(settings) or interrupted_repseudonymisation(settings)
+            if refusal:
+                return _fail(refusal)
             return run_locked(months, settings, wait=args.wait)
     except WarehouseBusyError as error:
         return _fail(str(error))
+
+
+MISSING_KEY = "KAIRA_PSEUDONYM_KEY is not set: person-level data is not loaded without a key"
+# Where `kaira repseudonymise` keeps the warehouse with the old pseudonyms until the reload has succeeded.
+SET_ASIDE_SUFFIX = ".before-repseudonymisation"
+
+
+def key_refusal(settings, *, check_fingerprint: bool = True) -> str | None:
+    """Why ingest would refuse the settings' key (as pipelines/sources/loader.py checks it),
+    or None. The message never contains the key."""
+    from pipelines.core.pseudonym_key import PseudonymKeyError, check_key_unchanged, fingerprint
+    from pipelines.sources.errors import PseudonymKeyMissingError
+    from pipelines.sources.loader import recorded_key_fingerprints, usable_pseudonym_key
+
+    try:
+        key = usable_pseudonym_key(settings)
+        if check_fingerprint:
+            recorded = recorded_key_fingerprints(settings.warehouse_path)
+            check_key_unchanged(settings.warehouse_path, recorded, fingerprint(key))
+    except (PseudonymKeyError, PseudonymKeyMissingError) as error:
+        return str(error)
+    return None
+
+
+def set_aside_path(warehouse_path):
+    return warehouse_path.with_name(warehouse_path.name + SET_ASIDE_SUFFIX)
+
+
+def interrupted_repseudonymisation(settings) -> str | None:
+    aside = set_aside_path(settings.warehouse_path)
+    if aside.exists():
+        return (
+            f"an interrupted `kaira repseudonymise` left the warehouse with the old pseudonyms in {aside}; "
+            "run `kaira repseudonymise` again to finish it"
+        )
+    return None
 
 
 def run_locked(months: list[str], settings, *, wait: bool) -> int:
@@ -91,9 +141,12 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
             import dagster as dg
 
             from pipelines.cli.runner import run_months
+            from pipelines.core.private_files import private_umask
 
-            # The instance of the settings' DAGSTER_HOME, opened without touching the environment.
-            instance = dg.DagsterInstance.from_config(str(home))
+            # The instance of the settings' DAGSTER_HOME, opened without touching the
+            # environment; its SQLite storage is created owner-only.
+            with private_umask():
+                instance = dg.DagsterInstance.from_config(str(home))
             with progress.heartbeat():
                 for first, last in contiguous_ranges(months):
                     wait_for_writer_runs(instance, wait=wait, exclude=set(run_ids), on_wait=progress.line)
@@ -106,6 +159,10 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
         except Exception as error:  # the traceback stays in the log; the user gets one line
             traceback.print_exc()
             crash = error
+        finally:
+            from pipelines.core.private_files import make_tree_private
+
+            make_tree_private(home)  # what Dagster created during the runs (event logs, compute logs)
 
     if crash is not None:
         from pipelines.cli.run_lock import WarehouseBusyError
@@ -155,6 +212,166 @@ def demo_command(args: argparse.Namespace) -> int:
               "(Synteettinen esimerkkiaineisto – ei todellisia henkilöitä)", flush=True)
         generate_sample(settings.landing_dir)
     return run_command(args)
+
+
+def repseudonymise_command(args: argparse.Namespace) -> int:
+    """Rebuild the working warehouse from the landing files with the key set now.
+
+    The warehouse with the old pseudonyms is moved aside and every landed month runs
+    through the normal pipeline (`run_locked`, as `kaira run`) into a new, empty
+    warehouse file: nothing of the old file is reused, so no old pseudonym survives in
+    its tables or in its free pages. On success the old file is deleted; on failure the
+    new one is, and the old one is put back as it was. Published tables hold no
+    pseudonyms, and the same persons give the same figures under any key.
+    """
+    from pipelines.cli.run_lock import WarehouseBusyError, exclusive_warehouse_lock
+    from pipelines.core.landing import landed_months
+
+    settings = load_settings()
+    if settings.pseudonym_key is None:
+        return _fail(settings.pseudonym_key_problem or MISSING_KEY)
+    months = landed_months(settings.landing_dir)
+    if not months:
+        return _fail(f"no month with both register files in {settings.landing_dir}: nothing to reload")
+    try:
+        with exclusive_warehouse_lock(settings.warehouse_dir, wait=args.wait, on_wait=_say):
+            refusal = key_refusal(settings, check_fingerprint=False)
+            if refusal:
+                return _fail(refusal)
+            return _repseudonymise_locked(months, settings, wait=args.wait)
+    except WarehouseBusyError as error:
+        return _fail(str(error))
+
+
+def _repseudonymise_locked(months: list[str], settings, *, wait: bool) -> int:
+    import dagster as dg
+
+    from pipelines.cli.dagster_home import prepare_dagster_home
+    from pipelines.cli.run_lock import wait_for_writer_runs
+    from pipelines.core.private_files import make_database_private, private_umask
+    from pipelines.core.pseudonym_key import fingerprint
+    from pipelines.sources.loader import recorded_key_fingerprints
+
+    warehouse = settings.warehouse_path
+    aside = set_aside_path(warehouse)
+    # After a killed repseudonymisation the warehouse is partial and the one set aside is whole.
+    old = aside if aside.exists() else warehouse
+    missing = sorted(set(delivered_months(old)) - set(months))
+    if missing:
+        return _fail(
+            f"the working warehouse holds month(s) whose landing files are not in {settings.landing_dir}: "
+            f"{', '.join(missing)}. `kaira repseudonymise` reloads every month from the landing files: "
+            "put those files back first (nothing was changed)"
+        )
+    if old == aside:
+        _say(f"finishing an interrupted repseudonymisation: the partial warehouse is discarded, {aside} is kept")
+        _remove_database(warehouse)
+    new_fingerprint = fingerprint(settings.pseudonym_key)
+    recorded = recorded_key_fingerprints(old)
+    if old == warehouse and recorded == {new_fingerprint} and not _deliveries_without_fingerprint(old):
+        _say(f"the warehouse is already pseudonymised with this key (fingerprint {new_fingerprint}): nothing to do")
+        return 0
+
+    # No Dagster run may be writing the warehouse while it is swapped (the lock keeps out other `kaira` commands).
+    prepare_dagster_home(settings.dagster_home)
+    with private_umask():
+        instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
+    try:
+        wait_for_writer_runs(instance, wait=wait, on_wait=_say)
+    finally:
+        instance.dispose()
+
+    if old == warehouse and warehouse.exists():
+        _move_database(warehouse, aside)
+    before = ", ".join(sorted(recorded)) or "none recorded"
+    _say(
+        f"reloading {len(months)} landed month(s) with the key of fingerprint {new_fingerprint} "
+        f"(the warehouse had {before}); the warehouse with the old pseudonyms waits in {aside} "
+        "until the reload has succeeded"
+    )
+    try:
+        code = run_locked(months, settings, wait=wait)
+    except BaseException:
+        _restore(warehouse, aside)
+        raise
+    if code != 0:
+        _restore(warehouse, aside)
+        return _fail(
+            f"repseudonymisation failed: the warehouse is as it was before (old key, fingerprint {before}); "
+            "fix the failure and run `kaira repseudonymise` again"
+        )
+    _remove_database(aside)
+    make_database_private(warehouse)
+    _say(f"repseudonymised: every landed month reloaded with the new key; the old warehouse {aside} is deleted")
+    return 0
+
+
+def delivered_months(warehouse_path) -> list[str]:
+    """YYYY-MM of every month in the warehouse's delivery log (empty without a warehouse)."""
+    import duckdb
+
+    if not warehouse_path.is_file():
+        return []
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        if not con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'deliveries'"
+        ).fetchone()[0]:
+            return []
+        rows = con.execute("select distinct strftime(delivery_month, '%Y-%m') from raw.deliveries order by 1").fetchall()
+        return [month for (month,) in rows]
+    finally:
+        con.close()
+
+
+def _deliveries_without_fingerprint(warehouse_path) -> bool:
+    """Deliveries loaded before fingerprints were recorded: their key is unknown."""
+    import duckdb
+
+    if not warehouse_path.is_file():
+        return False
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        has_column = con.execute(
+            "select count(*) from information_schema.columns where table_schema = 'raw' "
+            "and table_name = 'deliveries' and column_name = 'key_fingerprint'"
+        ).fetchone()[0]
+        where = "key_fingerprint is null" if has_column else "true"
+        return bool(con.execute(f"select count(*) from raw.deliveries where {where}").fetchone()[0])
+    finally:
+        con.close()
+
+
+def _database_files(path):
+    """A DuckDB database and its WAL (DuckDB pairs them by name)."""
+    return [path, path.with_name(path.name + ".wal")]
+
+
+def _move_database(source, target) -> None:
+    import os
+
+    for old, new in zip(_database_files(source), _database_files(target)):
+        if old.exists():
+            os.replace(old, new)
+    _remove_spill_folder(source)
+
+
+def _remove_database(path) -> None:
+    for file in _database_files(path):
+        file.unlink(missing_ok=True)
+    _remove_spill_folder(path)
+
+
+def _remove_spill_folder(path) -> None:
+    import shutil
+
+    shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)  # DuckDB's temporary spill files
+
+
+def _restore(warehouse, aside) -> None:
+    if aside.exists():
+        _remove_database(warehouse)
+        _move_database(aside, warehouse)
 
 
 def calibration_figures(warehouse_path) -> dict[str, float]:

@@ -4,6 +4,7 @@
     kaira run      process a range of months through Dagster (ingest, dbt, checks, publish)
     kaira demo     the README's first command: a sample if the landing folder is empty, then run
     kaira report   the follow-up reports (HTML and PDF) from the published tables
+    kaira repseudonymise  after a change of the key: reload every landed month with the new key
     kaira calibrate  print the sample's figures against KAIRA's reported ones
 
 Each subcommand imports what it needs when it runs: Dagster and dbt take seconds to import.

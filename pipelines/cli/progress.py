@@ -21,6 +21,7 @@ from typing import IO
 
 from pipelines.automation.alerts import first_line, step_failure_text
 from pipelines.core.identity_codes import redact
+from pipelines.core.private_files import open_private, private_dir
 
 STEP_LABELS = {
     "kaira_reference_models": "reference data (dbt seeds)",
@@ -54,13 +55,14 @@ def output_to_log(log_path: Path) -> Iterator[IO[str]]:
     """Send everything written to stdout and stderr into `log_path`: file descriptors 1 and 2
     (dbt's subprocesses, C libraries) and Python's sys.stdout/sys.stderr (Dagster's console
     logger, warnings, print) even where those are not fds 1 and 2. Yields a stream to the
-    real stdout for the progress lines."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    real stdout for the progress lines. The log folder and file are owner-only: the log
+    names the person-level files and quotes their errors."""
+    private_dir(log_path.parent)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     original, console = sys.stdout, _console_stream()
     saved_out, saved_err = os.dup(1), os.dup(2)
-    with open(log_path, "a", encoding="utf-8", buffering=1) as log:
+    with open_private(log_path, "a", encoding="utf-8", buffering=1) as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         try:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.core.private_files import open_private
+
 LOCK_NAME = ".kaira-run.lock"
 
 
@@ -37,7 +39,7 @@ def exclusive_warehouse_lock(
 ):
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     path = warehouse_dir / LOCK_NAME
-    handle = open(path, "a+")
+    handle = open_private(path, "a+")  # it names the process; nobody else needs to read it
     try:
         told = False
         while True:

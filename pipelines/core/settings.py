@@ -4,19 +4,41 @@ reads an environment variable of Kaira's (or DAGSTER_HOME).
 Twelve-factor: every variable has a working default for the embedded demo, except the
 pseudonymisation key, which person-level ingest refuses to run without. Dagster code gets
 the settings through the `SettingsResource` (pipelines/resources.py); the CLI calls
-`load_settings()` once per command. Nothing writes the environment back.
+`load_settings()` once per command.
+
+The key comes from KAIRA_PSEUDONYM_KEY or, better on a server, KAIRA_PSEUDONYM_KEY_FILE:
+the path of an owner-only file holding it, so that no process environment ever contains
+the key. Its rules (length, the demo key, the fingerprint) are in pseudonym_key.py; a key
+that breaks them is not loaded into the settings (`pseudonym_key` is None and
+`pseudonym_key_problem` says why, without the key).
+
+The one place Kaira changes its own environment is `secrets_withheld_from_children()`
+below: third-party code that starts a child process with a copy of the whole environment
+(dagster-dbt's DbtCliResource passes `os.environ.copy()` to dbt) is called inside it, so
+the child never receives KAIRA_PSEUDONYM_KEY. Children that Kaira starts itself get
+`child_environment()` (dbt parse) or a minimal environment of their own (Chromium).
+Why not remove the key from the environment once at process start: Dagster's code server
+starts each run's worker process with its own environment, and the worker needs the key.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The demo key is public on purpose: it protects nothing and is only for the
-# generated sample. Real deployments set KAIRA_PSEUDONYM_KEY from a secret store.
-DEMO_PSEUDONYM_KEY = "kaira-demo-key-not-secret"
+from pipelines.core.pseudonym_key import (
+    DEMO_PSEUDONYM_KEY,  # noqa: F401  (re-exported: the settings' public demo key)
+    KEY_FILE_VARIABLE,
+    KEY_VARIABLE,
+    resolve_key,
+)
+
+# Variables whose value is a secret: never passed to a child process.
+SECRET_VARIABLES = (KEY_VARIABLE,)
 
 
 @dataclass(frozen=True)
@@ -26,7 +48,7 @@ class Settings:
     warehouse_dir: Path
     reports_dir: Path
     quarantine_dir: Path
-    pseudonym_key: str | None = field(repr=False)
+    pseudonym_key: str | None = field(repr=False)  # a key that keeps the length rule, or None
     area_scope: tuple[str, ...] | None  # None means every region ("all")
     suppression_threshold: int
     reject_limit: float
@@ -34,6 +56,9 @@ class Settings:
     duckdb_memory_limit: str = "12GB"  # DuckDB's memory limit inside dbt; above it, it spills to disk
     chromium: str | None = None  # the browser that prints PDF reports; None: look for it on PATH
     dagster_home: Path = Path("data/dagster_home").resolve()  # Dagster's run history, schedules, sensors
+    # Why a key that was set is not usable (too short, its file readable by others, ...);
+    # None when the key is usable or none was set. Never contains the key.
+    pseudonym_key_problem: str | None = None
 
     @property
     def warehouse_path(self) -> Path:
@@ -69,7 +94,9 @@ def parse_area_scope(text: str) -> tuple[str, ...] | None:
 def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mapping[str, str] | None = None) -> Settings:
     """The settings from `environ` (default: the process environment), with `overrides`
     (variable -> value) taking precedence."""
-    env = {**(os.environ if environ is None else environ), **(overrides or {})}
+    # While secrets are withheld from children (below), this process still reads them.
+    process_env = {**os.environ, **_withheld} if environ is None else environ
+    env = {**process_env, **(overrides or {})}
     threshold = int(env.get("KAIRA_SUPPRESSION_THRESHOLD", "5"))
     if threshold < 1:
         raise ValueError("KAIRA_SUPPRESSION_THRESHOLD must be at least 1")
@@ -79,13 +106,14 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
     municipality_set = env.get("KAIRA_MUNICIPALITY_SET", "real")
     if municipality_set not in ("real", "synthetic"):
         raise ValueError("KAIRA_MUNICIPALITY_SET is 'real' or 'synthetic'")
+    pseudonym_key, key_problem = resolve_key(env.get(KEY_VARIABLE) or None, env.get(KEY_FILE_VARIABLE) or None)
     # Absolute paths: dbt and Dagster's subprocesses run in other working directories.
     return Settings(
         landing_dir=Path(env.get("KAIRA_LANDING_DIR", "data/landing")).resolve(),
         warehouse_dir=Path(env.get("KAIRA_WAREHOUSE_DIR", "data/warehouse")).resolve(),
         reports_dir=Path(env.get("KAIRA_REPORTS_DIR", "data/reports")).resolve(),
         quarantine_dir=Path(env.get("KAIRA_QUARANTINE_DIR", "data/quarantine")).resolve(),
-        pseudonym_key=env.get("KAIRA_PSEUDONYM_KEY") or None,
+        pseudonym_key=pseudonym_key,
         area_scope=parse_area_scope(env.get("KAIRA_AREA_SCOPE", "MK18")),
         suppression_threshold=threshold,
         reject_limit=reject_limit,
@@ -93,4 +121,47 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
         duckdb_memory_limit=env.get("KAIRA_DUCKDB_MEMORY_LIMIT") or "12GB",
         chromium=env.get("KAIRA_CHROMIUM") or None,
         dagster_home=Path(env.get("DAGSTER_HOME") or "data/dagster_home").resolve(),
+        pseudonym_key_problem=key_problem,
     )
+
+
+# --- keeping secrets out of child processes -----------------------------------------------
+
+_withheld_lock = threading.Lock()
+_withheld_depth = 0
+_withheld: dict[str, str] = {}
+
+
+def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child process that Kaira starts: this process's (or
+    `environ`), without the secret variables."""
+    source = os.environ if environ is None else environ
+    return {name: value for name, value in source.items() if name not in SECRET_VARIABLES}
+
+
+@contextmanager
+def secrets_withheld_from_children() -> Iterator[None]:
+    """Within the block, the secret variables are not in os.environ, so a child process
+    started by third-party code that copies the whole environment does not receive them;
+    they are put back when the block ends. `load_settings()` still sees them meanwhile.
+
+    os.environ is shared by the threads of the process: a child started by another thread
+    during the block lacks the secrets too (the safe side). Blocks may overlap; the last
+    one to end restores the variables, unless something set them again meanwhile.
+    """
+    global _withheld_depth
+    with _withheld_lock:
+        if _withheld_depth == 0:
+            for name in SECRET_VARIABLES:
+                if name in os.environ:
+                    _withheld[name] = os.environ.pop(name)
+        _withheld_depth += 1
+    try:
+        yield
+    finally:
+        with _withheld_lock:
+            _withheld_depth -= 1
+            if _withheld_depth == 0:
+                for name, value in _withheld.items():
+                    os.environ.setdefault(name, value)
+                _withheld.clear()

@@ -5,6 +5,10 @@ whose first line is "Synteettinen esimerkkiaineisto – ei todellisia henkilöit
 records the flag in the published `publication` table, so dashboards and reports label
 synthetic data as such. Real deliveries never carry the marker; an operator's own
 README.txt without that first line does not count.
+
+The marker also decides whether ingest accepts the public demo key
+(pipelines/core/pseudonym_key.py): only on the generated sample. A marker that is a
+symbolic link does not count, as ingest reads no link in the landing folder.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ def is_synthetic(landing_dir: Path | None) -> bool:
         return False
     for name in MARKER_FILES:
         path = Path(landing_dir) / name
-        if not path.is_file():
+        if path.is_symlink() or not path.is_file():
             continue
         try:
             with path.open(encoding="utf-8", errors="replace") as handle:

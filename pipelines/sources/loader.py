@@ -1,7 +1,9 @@
 """Load one month's file of a person-level register into the working warehouse.
 
-`ingest_month` is the one entry point: refuse without a pseudonymisation key, find the
-file, read it (an unreadable file goes to quarantine and fails the month), validate its
+`ingest_month` is the one entry point: refuse without a usable pseudonymisation key (at
+least 32 bytes; the public demo key only on the generated sample; the key the warehouse
+was built with, by its fingerprint: pipelines/core/pseudonym_key.py), refuse a symbolic
+link in the landing folder, find the file, read it (an unreadable file goes to quarantine and fails the month), validate its
 rows, fail the month if too many were rejected (the file goes to quarantine with the
 list of rejected lines; the warehouse is not touched), else replace the month in one
 DuckDB transaction: the source's rows of that delivery month, its rejects, and one new
@@ -9,16 +11,20 @@ DuckDB transaction: the source's rows of that delivery month, its rejects, and o
 file next.
 
 A failed month leaves the warehouse exactly as it was: an earlier load of the same month
-stays in place until a good delivery replaces it.
+stays in place until a good delivery replaces it. A refused key or link changes nothing at
+all: nothing is read, quarantined or written.
+
+The warehouse and the quarantine hold person-level data: both are written owner-only
+(pipelines/core/private_files.py).
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +34,19 @@ import pyarrow as pa
 
 from pipelines.core.identity_codes import redact
 from pipelines.core.months import month_text, parse_month
+from pipelines.core.private_files import (
+    copy_private,
+    make_database_private,
+    private_dir,
+    private_umask,
+    write_private_text,
+)
+from pipelines.core.pseudonym_key import (
+    PseudonymKeyInvalidError,
+    check_demo_key,
+    check_key_unchanged,
+    fingerprint,
+)
 from pipelines.core.settings import Settings
 from pipelines.core.source_registry import (
     JOBSEEKER_SPELLS,
@@ -45,13 +64,26 @@ from pipelines.sources.errors import (
     UnexpectedIngestError,
     UnreadableFileError,
 )
-from pipelines.sources.raw_schema import DDL, RAW_SCHEMA
+from pipelines.sources.landing_marker import is_synthetic
+from pipelines.sources.raw_schema import DDL, MIGRATIONS, RAW_SCHEMA
 
 logger = logging.getLogger(__name__)
 
 # How many rejected lines an error message shows, and a quarantine reason file lists.
 FIRST_REJECTS_SHOWN = 5
 REJECTS_LISTED = 10_000
+
+
+class LandingSymlinkError(IngestError):
+    """A file or folder of the landing folder is a symbolic link: not read."""
+
+    def __init__(self, link: str, landing_dir: Path) -> None:
+        self.link = link
+        super().__init__(
+            f"{link} in the landing folder {landing_dir} is a symbolic link: Kaira reads only regular files "
+            "and folders there (a link could bring in any file of the machine). Replace the link with the "
+            "file or folder itself. Nothing was loaded."
+        )
 
 
 @dataclass(frozen=True)
@@ -103,25 +135,29 @@ def ingest_month(
 ) -> DeliveryReport:
     """Load `source` ('jobseeker_spells' | 'kela_payments') for `month` ('YYYY-MM').
 
-    Raises PseudonymKeyMissingError, MissingDeliveryError, UnreadableFileError (file
-    quarantined) or RejectLimitExceeded (file quarantined); in each case the warehouse is
-    unchanged. With `report_ignored_columns=False` the caller logs extra columns itself
+    Raises PseudonymKeyMissingError or a PseudonymKeyError (the key is too short, the demo
+    key on real data, or not the key of the warehouse), LandingSymlinkError,
+    MissingDeliveryError, UnreadableFileError (file quarantined) or RejectLimitExceeded
+    (file quarantined); in each case the warehouse is unchanged. With `report_ignored_columns=False` the caller logs extra columns itself
     (the Dagster asset does, once per run).
     """
     log = log or logger
     spec = _spec(source)
-    if not settings.pseudonym_key:
-        raise PseudonymKeyMissingError()
+    key = usable_pseudonym_key(settings)
     first = parse_month(month)
     label = month_text(first)
     path = expected_path(source, first, settings.landing_dir)
+    refuse_symbolic_links(path, settings.landing_dir)
     if not path.is_file():
         raise MissingDeliveryError(source, label, str(path))
+    # Before the file is read: a refused key quarantines nothing and writes nothing.
+    key_fingerprint = fingerprint(key)
+    check_key_unchanged(settings.warehouse_path, recorded_key_fingerprints(settings.warehouse_path), key_fingerprint)
     name = _relative_name(path, settings.landing_dir)
 
     try:
         landing = read_landing_csv(path, spec.columns, name=name)
-        validated = spec.validate(landing, first, settings.pseudonym_key)
+        validated = spec.validate(landing, first, key)
     except UnreadableFileError as error:
         error.quarantined_to = str(quarantine(path, source, first, settings.quarantine_dir, str(error)))
         log.error("ingest of %s %s failed: %s", source, label, error)
@@ -152,7 +188,7 @@ def ingest_month(
             validated.padded_municipality_codes,
         )
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    write_delivery(settings.warehouse_path, validated, landing, loaded_at)
+    write_delivery(settings.warehouse_path, validated, landing, loaded_at, key_fingerprint=key_fingerprint)
 
     report = DeliveryReport(
         source=source,
@@ -185,21 +221,84 @@ def ingest_month(
     return report
 
 
-def write_delivery(warehouse_path: Path, validated: ValidatedDelivery, landing: LandingFile, loaded_at: datetime) -> None:
-    """Replace the delivery month of the source in one transaction, then close."""
+def usable_pseudonym_key(settings: Settings) -> str:
+    """The settings' key if ingest may use it on this landing folder; else raise
+    PseudonymKeyMissingError or a PseudonymKeyError, whose message never contains the key."""
+    if settings.pseudonym_key is None:
+        if settings.pseudonym_key_problem:
+            raise PseudonymKeyInvalidError(settings.pseudonym_key_problem)
+        raise PseudonymKeyMissingError()
+    check_demo_key(settings.pseudonym_key, synthetic=is_synthetic(settings.landing_dir), landing_dir=settings.landing_dir)
+    return settings.pseudonym_key
+
+
+def recorded_key_fingerprints(warehouse_path: Path) -> set[str]:
+    """The key fingerprints in the warehouse's delivery log (read-only; empty for a new
+    warehouse or one from before fingerprints were recorded). write_delivery checks again
+    inside its transaction; this early look lets a refused load touch nothing."""
+    if not Path(warehouse_path).is_file():
+        return set()
+    try:
+        con = duckdb.connect(str(warehouse_path), read_only=True)
+    except duckdb.Error:
+        return set()  # e.g. locked by another process: write_delivery's check still applies
+    try:
+        (has_column,) = con.execute(
+            "select count(*) from information_schema.columns "
+            "where table_schema = ? and table_name = 'deliveries' and column_name = 'key_fingerprint'",
+            [RAW_SCHEMA],
+        ).fetchone()
+        if not has_column:
+            return set()
+        rows = con.execute(
+            f"select distinct key_fingerprint from {RAW_SCHEMA}.deliveries where key_fingerprint is not null"
+        ).fetchall()
+        return {value for (value,) in rows}
+    finally:
+        con.close()
+
+
+def refuse_symbolic_links(path: Path, landing_dir: Path) -> None:
+    """Raise LandingSymlinkError if `path` or a folder between the landing folder and it is
+    a symbolic link (the landing folder itself may be one: the settings resolve it)."""
+    landing_dir = Path(landing_dir)
+    try:
+        parts = Path(path).relative_to(landing_dir).parts
+    except ValueError:
+        return
+    for depth in range(1, len(parts) + 1):
+        candidate = landing_dir.joinpath(*parts[:depth])
+        if candidate.is_symlink():
+            raise LandingSymlinkError(Path(*parts[:depth]).as_posix(), landing_dir)
+
+
+def write_delivery(
+    warehouse_path: Path,
+    validated: ValidatedDelivery,
+    landing: LandingFile,
+    loaded_at: datetime,
+    *,
+    key_fingerprint: str,
+) -> None:
+    """Replace the delivery month of the source in one transaction, then close. Refuses
+    (PseudonymKeyChangedError, nothing written) when the warehouse records another key."""
     spec = _spec(validated.source)
     table = f"{RAW_SCHEMA}.{spec.registry.name}"
     columns = ", ".join(spec.raw_columns)
     rows = pa.Table.from_pandas(validated.rows, preserve_index=False)
     rejects = pa.Table.from_pandas(validated.rejects, preserve_index=False)
-    Path(warehouse_path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse_path))
-    try:
+    with private_warehouse_connection(warehouse_path) as con:
         con.execute("begin transaction")
         try:
             con.execute(f"create schema if not exists {RAW_SCHEMA}")
             for ddl in DDL.values():
                 con.execute(ddl)
+            for migration in MIGRATIONS:
+                con.execute(migration)
+            recorded = con.execute(
+                f"select distinct key_fingerprint from {RAW_SCHEMA}.deliveries where key_fingerprint is not null"
+            ).fetchall()
+            check_key_unchanged(warehouse_path, (value for (value,) in recorded), key_fingerprint)
             con.execute(f"delete from {table} where delivery_month = ?", [validated.delivery_month])
             con.register("incoming_rows", rows)
             con.execute(f"insert into {table} ({columns}) select {columns} from incoming_rows")
@@ -214,8 +313,8 @@ def write_delivery(warehouse_path: Path, validated: ValidatedDelivery, landing: 
             )
             con.execute(
                 f"insert into {RAW_SCHEMA}.deliveries (source, delivery_month, source_file, sha256, encoding, "
-                "delimiter, rows_read, rows_loaded, rows_rejected, ignored_columns, loaded_at) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "delimiter, rows_read, rows_loaded, rows_rejected, ignored_columns, loaded_at, key_fingerprint) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     validated.source,
                     validated.delivery_month,
@@ -229,6 +328,7 @@ def write_delivery(warehouse_path: Path, validated: ValidatedDelivery, landing: 
                     # plain identifiers and a count only (csv_reader); redacted all the same
                     redact(",".join(landing.ignored_columns)) or None,
                     loaded_at,
+                    key_fingerprint,
                 ],
             )
             con.execute("commit")
@@ -238,20 +338,38 @@ def write_delivery(warehouse_path: Path, validated: ValidatedDelivery, landing: 
             except duckdb.Error:
                 pass  # the original error says more
             raise
+
+
+@contextmanager
+def private_warehouse_connection(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the working warehouse, closed at the end. DuckDB creates
+    the file, its WAL and its spill folder: under umask 077, so they are owner-only; a
+    file from before Kaira made them so is tightened."""
+    warehouse_path = Path(warehouse_path)
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    make_database_private(warehouse_path)
+    try:
+        with private_umask():
+            con = duckdb.connect(str(warehouse_path))
+            try:
+                yield con
+            finally:
+                con.close()
     finally:
-        con.close()
+        make_database_private(warehouse_path)
 
 
 def quarantine(path: Path, source: str, month: date, quarantine_dir: Path, reason: str) -> Path:
     """Copy the file as delivered to quarantine_dir/<source>/<YYYY-MM>/<UTC time>_<name>,
-    with `<that>.reason.txt` beside it. Returns the copy's path."""
-    folder = Path(quarantine_dir) / source / month_text(month)
-    folder.mkdir(parents=True, exist_ok=True)
+    with `<that>.reason.txt` beside it. Returns the copy's path. The quarantine holds
+    person-level files: its folders are 0700 and the copies and reasons 0600."""
+    root = Path(quarantine_dir)
+    folder = private_dir(root / source / month_text(month), root=root)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"{stamp}_{path.name}"
-    shutil.copy2(path, target)
+    copy_private(path, target)
     # The reason is built without values of the file; redacted again, as everything leaving ingest.
-    target.with_name(target.name + ".reason.txt").write_text(redact(reason).rstrip() + "\n", encoding="utf-8")
+    write_private_text(target.with_name(target.name + ".reason.txt"), redact(reason).rstrip() + "\n")
     return target
 
 

@@ -56,7 +56,9 @@ DDL = {
             rows_loaded integer not null,
             rows_rejected integer not null,
             ignored_columns varchar,           -- extra columns, comma-separated
-            loaded_at timestamp not null
+            loaded_at timestamp not null,
+            key_fingerprint varchar            -- of the pseudonymisation key (pipelines/core/pseudonym_key.py);
+                                               -- null in rows loaded before it was recorded
         )""",
     # Rows refused at ingest: line numbers and reasons, never the identity code.
     "rejects": """
@@ -68,5 +70,9 @@ DDL = {
             reason varchar not null
         )""",
 }
+
+# Columns added since the first release: a warehouse created before them gets them on its
+# next load (in the load's transaction, after DDL). Idempotent.
+MIGRATIONS = ("alter table raw.deliveries add column if not exists key_fingerprint varchar",)
 
 SOURCE_TABLES = ("jobseeker_spells", "kela_payments")

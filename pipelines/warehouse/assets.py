@@ -16,7 +16,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.core.settings import Settings
+from pipelines.core.private_files import make_database_private, make_tree_private, private_dir, private_umask
+from pipelines.core.settings import Settings, secrets_withheld_from_children
 from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
 from pipelines.resources import SettingsResource
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars
@@ -70,9 +71,23 @@ def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> DbtCliResource:
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, variables: dict):
     """`dbt build` of the asset's selection. dbt's target and logs go into the warehouse
     folder: left to dagster-dbt they would go into the project, which in an installed
-    package is site-packages."""
+    package is site-packages.
+
+    dbt is started (inside `cli()`, as is `dbt --version`) with the pseudonymisation key
+    withheld from the environment that dagster-dbt copies for it, and under umask 077,
+    which the child keeps: the warehouse file, its WAL and dbt's target and logs it
+    creates are owner-only (pipelines/core/private_files.py)."""
     target = run_target_path(settings.warehouse_dir, context)
-    return dbt_for_run(dbt, settings).cli(dbt_build_args(variables), context=context, target_path=target).stream()
+    private_dir(target.parent)
+    make_database_private(settings.warehouse_path)
+    with private_umask(), secrets_withheld_from_children():
+        invocation = dbt_for_run(dbt, settings).cli(dbt_build_args(variables), context=context, target_path=target)
+    try:
+        yield from invocation.stream()
+    finally:
+        # dagster-dbt copies the project's partial_parse.msgpack in with its mode (shutil.copy).
+        make_tree_private(target)
+        make_database_private(settings.warehouse_path)
 
 
 @dbt_assets(

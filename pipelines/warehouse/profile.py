@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipelines.core.private_files import make_private, private_dir, write_private_text
 from pipelines.core.settings import Settings
 
 PROFILE_NAME = "kaira"
@@ -31,13 +32,14 @@ def profile_text(settings: Settings) -> str:
 
 
 def write_run_profile(settings: Settings) -> Path:
-    """Write the profile into the warehouse folder; returns the folder dbt is pointed at."""
-    folder = settings.warehouse_dir / PROFILE_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the profile into the warehouse folder; returns the folder dbt is pointed at.
+    Owner-only (0700, 0600): it names the working warehouse, and dbt writes beside it."""
+    folder = private_dir(settings.warehouse_dir / PROFILE_FOLDER)
     path = folder / "profiles.yml"
     text = profile_text(settings)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(text, encoding="utf-8")
+        write_private_text(temporary, text)
         temporary.replace(path)
+    make_private(path)
     return folder

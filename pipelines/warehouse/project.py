@@ -29,7 +29,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from pipelines.core.settings import load_settings
+from pipelines.core.private_files import open_private, private_dir, private_umask
+from pipelines.core.settings import child_environment, load_settings
 from pipelines.package_files import dbt_project_dir, installed_as_package
 
 DBT_PROJECT_DIR = dbt_project_dir()
@@ -83,8 +84,8 @@ def prepared_manifest_dir(target_root: Path, project_dir: Path = DBT_PROJECT_DIR
     folder = target_root / f"manifest-{project_fingerprint(project_dir)}"
     if (folder / "manifest.json").exists():
         return folder
-    target_root.mkdir(parents=True, exist_ok=True)
-    with open(target_root / ".manifest.lock", "a") as lock:
+    private_dir(target_root)  # dbt's output of the runs goes here too: owner-only
+    with open_private(target_root / ".manifest.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if (folder / "manifest.json").exists():  # prepared by the process we waited for
             return folder
@@ -106,8 +107,9 @@ def _parse(project_dir: Path, target: Path) -> None:
         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
         "--target-path", str(target), "--log-path", str(target),
     ]  # fmt: skip
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(command, cwd=target, env=env, capture_output=True, text=True, check=False)
+    env = {**child_environment(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # never the key
+    with private_umask():
+        result = subprocess.run(command, cwd=target, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not (target / "manifest.json").exists():
         raise RuntimeError(f"dbt parse of {project_dir} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
 

@@ -40,7 +40,7 @@ def env(tmp_path, monkeypatch):
         "KAIRA_LANDING_DIR": str(tmp_path / "landing"),
         "KAIRA_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
         "KAIRA_QUARANTINE_DIR": str(tmp_path / "quarantine"),
-        "KAIRA_PSEUDONYM_KEY": "asset-test-key",
+        "KAIRA_PSEUDONYM_KEY": "asset-test-key-not-secret-at-least-32-bytes",
         "KAIRA_REJECT_LIMIT": "0.01",
     }
     for name, value in values.items():

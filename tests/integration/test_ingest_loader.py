@@ -26,7 +26,7 @@ from pipelines.sources.errors import (
 from pipelines.sources.loader import expected_path, ingest_month, quarantine
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"
-KEY = "integration-test-key"
+KEY = "integration-test-key-not-secret-32-bytes"
 SPELLS = "jobseeker_spells"
 PAYMENTS = "kela_payments"
 SPELL_HEADER = "henkilotunnus;jakso_id;alkupvm;loppupvm;tila;palvelu;kuntanumero"

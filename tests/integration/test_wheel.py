@@ -100,7 +100,7 @@ def test_the_installed_wheel_runs_from_an_empty_folder_without_writing_into_its_
     # folder is the settings' default under the working folder. Python's own bytecode cache
     # is not what this test is about (pip compiled the package when installing it).
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAIRA_", "DAGSTER_", "DBT_"))}
-    env.update(PYTHONPATH=str(site), PYTHONDONTWRITEBYTECODE="1", KAIRA_PSEUDONYM_KEY="kaira-wheel-test-key")
+    env.update(PYTHONPATH=str(site), PYTHONDONTWRITEBYTECODE="1", KAIRA_PSEUDONYM_KEY="kaira-wheel-test-key-not-secret-32-bytes")
     kaira = [sys.executable, "-m", "pipelines.cli.main"]
 
     probe = "import pipelines, pipelines.package_files as p; print(pipelines.__file__); print(p.installed_as_package())"
