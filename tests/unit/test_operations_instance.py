@@ -7,7 +7,6 @@ Protects: runs wait in a queue, and every run with a warehouse-writing step hold
 
 import os
 import shutil
-import time
 
 import dagster as dg
 
@@ -32,7 +31,7 @@ def test_the_cli_prepares_dagster_home_with_the_repos_settings(tmp_path, monkeyp
     config = home / "dagster.yaml"
     assert config.read_text() == (instance_settings_file()).read_text()
     config.write_text("# an older copy\n")
-    past = time.time() - 3600
+    past = instance_settings_file().stat().st_mtime - 3600  # older than the package's, however old the checkout
     os.utime(config, (past, past))
     prepare_dagster_home(home)
     assert config.read_text() == (instance_settings_file()).read_text()
