@@ -4,6 +4,7 @@ consistent indicator mart."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -68,6 +69,24 @@ def run_dbt(warehouse_dir: Path, variables: dict, select: str = "+path:models/ma
     if done.returncode != 0:
         raise AssertionError(f"dbt failed:\n{done.output[-6000:]}")
     return done.output
+
+
+
+@contextmanager
+def umask(value: int):
+    """The process umask set to `value` within the block (tests of file modes run under 022)."""
+    previous = os.umask(value)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def file_mode(path: Path) -> int:
+    """The permission bits of `path` itself (a symbolic link's own, not its target's)."""
+    import stat
+
+    return stat.S_IMODE(Path(path).lstat().st_mode)
 
 
 def query(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:

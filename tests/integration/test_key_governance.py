@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -33,21 +31,13 @@ from pipelines.core.pseudonym_key import (
 from pipelines.core.settings import load_settings
 from pipelines.sources.landing_marker import MARKER_TEXT
 from pipelines.sources.loader import LandingSymlinkError, expected_path, ingest_month
+from tests.helpers import file_mode, umask
 
 KEY = "first-key-of-the-warehouse-not-secret-32b"
 OTHER_KEY = "second-key-set-later-not-secret-32-bytes"
 SPELLS = "jobseeker_spells"
 HEADER = "henkilotunnus;jakso_id;alkupvm;loppupvm;tila;palvelu;kuntanumero"
 CODES = [make_identity_code(date(1970 + i, 1 + i % 12, 1 + i), 900 + i) for i in range(20)]
-
-
-@contextmanager
-def umask(value: int):
-    previous = os.umask(value)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 @pytest.fixture(autouse=True)
@@ -87,10 +77,6 @@ def query(settings, sql: str):
 def file_state(settings) -> tuple[str, int]:
     path = settings.warehouse_path
     return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(Path(path).lstat().st_mode)
 
 
 def test_every_delivery_records_the_fingerprint_of_its_key(tmp_path):
@@ -209,15 +195,15 @@ def test_the_warehouse_and_the_quarantine_are_owner_only_under_umask_022(tmp_pat
     settings = make_settings(tmp_path)
     land(settings, "2024-03")
     ingest_month(SPELLS, "2024-03", settings)
-    assert mode(settings.warehouse_path) == 0o600
-    assert mode(settings.warehouse_dir) == 0o755  # it holds the published tables too
+    assert file_mode(settings.warehouse_path) == 0o600
+    assert file_mode(settings.warehouse_dir) == 0o755  # it holds the published tables too
     land(settings, "2024-04", rows=2, extra="x;y\n" * 5)  # too many rejects: quarantined
     with pytest.raises(Exception, match="rejected"):
         ingest_month(SPELLS, "2024-04", settings)
     quarantine = Path(settings.quarantine_dir)
     paths = [quarantine, *quarantine.rglob("*")]
     assert len(paths) == 5  # quarantine/, the source, the month, the copy, the reason
-    assert {p.name: mode(p) for p in paths} == {p.name: 0o700 if p.is_dir() else 0o600 for p in paths}
+    assert {p.name: file_mode(p) for p in paths} == {p.name: 0o700 if p.is_dir() else 0o600 for p in paths}
 
 
 def test_an_older_world_readable_warehouse_is_tightened_on_the_next_load(tmp_path):
@@ -226,7 +212,7 @@ def test_an_older_world_readable_warehouse_is_tightened_on_the_next_load(tmp_pat
     ingest_month(SPELLS, "2024-03", settings)
     settings.warehouse_path.chmod(0o644)
     ingest_month(SPELLS, "2024-03", settings)
-    assert mode(settings.warehouse_path) == 0o600
+    assert file_mode(settings.warehouse_path) == 0o600
 
 
 # --- dbt gets no key ------------------------------------------------------------------------
@@ -270,6 +256,6 @@ def test_dbt_started_by_the_asset_gets_no_key_in_its_environment(tmp_path, monke
     assert os.environ["KAIRA_PSEUDONYM_KEY"] == TEST_KEY  # put back for this process
     # dbt created the warehouse under umask 077; its target folder too.
     settings = load_settings()
-    assert mode(settings.warehouse_path) == 0o600
+    assert file_mode(settings.warehouse_path) == 0o600
     target_root = settings.warehouse_dir / "dbt_target"
-    assert all(mode(p) == (0o700 if p.is_dir() else 0o600) for p in [target_root, *target_root.rglob("*")])
+    assert all(file_mode(p) == (0o700 if p.is_dir() else 0o600) for p in [target_root, *target_root.rglob("*")])

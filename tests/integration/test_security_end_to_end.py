@@ -16,10 +16,7 @@ pseudonym of the old key anywhere while the figures stay the same.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import stat
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -30,21 +27,12 @@ from pipelines.core.identity_codes import pseudonymise
 from pipelines.core.pseudonym_key import DEMO_PSEUDONYM_KEY, fingerprint
 from pipelines.core.settings import load_settings
 from pipelines.sample import generate_sample
-from tests.helpers import TEST_KEY, environment, query
+from tests.helpers import TEST_KEY, environment, file_mode, query, umask
 
 pytestmark = pytest.mark.e2e
 
 FIRST, LAST = "2010-11", "2010-12"
 NEW_KEY = "the-rotated-key-of-the-test-not-secret-32-bytes"
-
-
-@contextmanager
-def umask(value: int):
-    previous = os.umask(value)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 class Kaira:
@@ -75,12 +63,8 @@ def kaira(tmp_path_factory):
         yield runner
 
 
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.lstat().st_mode)
-
-
 def tree_modes(root: Path) -> dict[str, int]:
-    return {str(p.relative_to(root.parent)): mode(p) for p in [root, *root.rglob("*")] if not p.is_symlink()}
+    return {str(p.relative_to(root.parent)): file_mode(p) for p in [root, *root.rglob("*")] if not p.is_symlink()}
 
 
 def assert_owner_only(root: Path) -> None:
@@ -116,22 +100,22 @@ def run_count(settings) -> int:
 def test_person_level_paths_are_owner_only_after_a_run_under_umask_022(kaira):
     settings = kaira.settings
     warehouse = settings.warehouse_dir
-    assert mode(settings.warehouse_path) == 0o600
+    assert file_mode(settings.warehouse_path) == 0o600
     wal = settings.warehouse_path.with_name("kaira.duckdb.wal")
-    assert not wal.exists() or mode(wal) == 0o600
+    assert not wal.exists() or file_mode(wal) == 0o600
     for private in (warehouse / "logs", warehouse / "dbt_profile", warehouse / "dbt_target", settings.dagster_home):
         assert_owner_only(private)
     assert list((warehouse / "logs").glob("kaira-run-*.log"))
     assert list(settings.dagster_home.rglob("*.db"))  # Dagster's SQLite storage is in there
     # Published tables and reports stay readable by the users who read them.
-    assert mode(warehouse) == 0o755
-    assert mode(settings.published_path) == 0o644
+    assert file_mode(warehouse) == 0o755
+    assert file_mode(settings.published_path) == 0o644
     version = settings.published_parquet_dir.resolve()
-    assert mode(version) == 0o755
-    assert {mode(p) for p in version.glob("*.parquet")} == {0o644}
-    assert mode(settings.reports_dir) == 0o755
+    assert file_mode(version) == 0o755
+    assert {file_mode(p) for p in version.glob("*.parquet")} == {0o644}
+    assert file_mode(settings.reports_dir) == 0o755
     reports = [p for p in settings.reports_dir.rglob("*") if p.is_file()]
-    assert reports and {mode(p) for p in reports} == {0o644}
+    assert reports and {file_mode(p) for p in reports} == {0o644}
 
 
 def test_no_file_the_run_wrote_contains_the_key(kaira):
@@ -226,7 +210,7 @@ def test_repseudonymise_reloads_every_month_with_the_new_key_and_no_old_pseudony
     assert months == [(FIRST,), (LAST,)]
     assert figures(settings) == old_figures  # the same persons give the same figures under any key
     assert not list(settings.warehouse_dir.glob("kaira.duckdb.before-*"))
-    assert mode(settings.warehouse_path) == 0o600
+    assert file_mode(settings.warehouse_path) == 0o600
 
     # The new key is now the warehouse's: a plain run takes it, the old one is refused.
     assert kaira("run", key=NEW_KEY) == 0

@@ -8,9 +8,7 @@ written owner-only.
 """
 
 import os
-import stat
 import threading
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -30,19 +28,7 @@ from pipelines.core.private_files import (
 from pipelines.core.settings import load_settings
 from pipelines.sources.loader import quarantine
 from pipelines.warehouse.profile import write_run_profile
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(Path(path).lstat().st_mode)
-
-
-@contextmanager
-def umask(value: int):
-    previous = os.umask(value)
-    try:
-        yield
-    finally:
-        os.umask(previous)
+from tests.helpers import file_mode, umask
 
 
 @pytest.fixture(autouse=True)
@@ -52,39 +38,39 @@ def usual_umask():
 
 
 def assert_tree_private(root: Path):
-    assert mode(root) == 0o700, root
+    assert file_mode(root) == 0o700, root
     for path in Path(root).rglob("*"):
         if path.is_symlink():
             continue
-        assert mode(path) == (0o700 if path.is_dir() else 0o600), f"{path}: {mode(path):o}"
+        assert file_mode(path) == (0o700 if path.is_dir() else 0o600), f"{path}: {file_mode(path):o}"
 
 
 def test_private_dir_makes_the_chain_below_its_root_private_and_leaves_the_rest(tmp_path):
     root = tmp_path / "shared" / "quarantine"
     folder = private_dir(root / "a" / "b", root=root)
     assert folder.is_dir()
-    assert [mode(p) for p in (root, root / "a", root / "a" / "b")] == [0o700] * 3
-    assert mode(tmp_path / "shared") == 0o755  # above the root: as mkdir -p makes it
+    assert [file_mode(p) for p in (root, root / "a", root / "a" / "b")] == [0o700] * 3
+    assert file_mode(tmp_path / "shared") == 0o755  # above the root: as mkdir -p makes it
     loose = tmp_path / "loose"
     loose.mkdir(mode=0o777)
     loose.chmod(0o777)
     private_dir(loose)
-    assert mode(loose) == 0o700
+    assert file_mode(loose) == 0o700
 
 
 def test_private_files_are_0600_new_or_old(tmp_path):
     fresh = write_private_text(tmp_path / "fresh.txt", "x")
-    assert mode(fresh) == 0o600
+    assert file_mode(fresh) == 0o600
     old = tmp_path / "old.log"
     old.write_text("before\n")
-    assert mode(old) == 0o644
+    assert file_mode(old) == 0o644
     with open_private(old, "a") as out:
         out.write("after\n")
-    assert mode(old) == 0o600 and old.read_text() == "before\nafter\n"
+    assert file_mode(old) == 0o600 and old.read_text() == "before\nafter\n"
     source = tmp_path / "landed.csv"
     source.write_bytes(b"a;b\n1;2\n")
     copied = copy_private(source, tmp_path / "copy.csv")
-    assert mode(copied) == 0o600 and copied.read_bytes() == source.read_bytes()
+    assert file_mode(copied) == 0o600 and copied.read_bytes() == source.read_bytes()
     assert copied.stat().st_mtime_ns == source.stat().st_mtime_ns
 
 
@@ -106,7 +92,7 @@ def test_private_umask_is_restored_however_the_threads_overlap(tmp_path):
     release.set()
     thread.join(5)
     (tmp_path / "c").write_text("x")
-    assert [mode(tmp_path / n) for n in "abc"] == [0o600, 0o600, 0o644]
+    assert [file_mode(tmp_path / n) for n in "abc"] == [0o600, 0o600, 0o644]
     assert os.umask(0o022) == 0o022
 
 
@@ -119,7 +105,7 @@ def test_make_tree_private_tightens_everything_and_follows_no_link(tmp_path):
     (root / "link").symlink_to(outside)
     make_tree_private(root)
     assert_tree_private(root)
-    assert mode(outside) == 0o644
+    assert file_mode(outside) == 0o644
 
 
 def test_quarantine_is_owner_only(tmp_path):
@@ -129,7 +115,7 @@ def test_quarantine_is_owner_only(tmp_path):
     copy = quarantine(landed, "kela_payments", date(2024, 3, 1), tmp_path / "quarantine", "a reason")
     assert_tree_private(tmp_path / "quarantine")
     assert copy.read_text() == landed.read_text()
-    assert mode(landed) == 0o644  # the landed file itself is not touched
+    assert file_mode(landed) == 0o644  # the landed file itself is not touched
 
 
 def test_alerts_are_owner_only(tmp_path):
@@ -137,15 +123,15 @@ def test_alerts_are_owner_only(tmp_path):
     warehouse.mkdir()
     alert = Alert(run_id="r1", job_name="monthly_job", step_key=None, message="failed")
     path = write_alert(warehouse, alert, log=False)
-    assert mode(path.parent) == 0o700 and mode(path) == 0o600
-    assert mode(warehouse) == 0o755  # the warehouse folder also holds the published tables
+    assert file_mode(path.parent) == 0o700 and file_mode(path) == 0o600
+    assert file_mode(warehouse) == 0o755  # the warehouse folder also holds the published tables
 
 
 def test_run_logs_are_owner_only(tmp_path):
     log_path = tmp_path / "warehouse" / "logs" / "kaira-run.log"
     with output_to_log(log_path) as console:
         console.write("")
-    assert mode(log_path.parent) == 0o700 and mode(log_path) == 0o600
+    assert file_mode(log_path.parent) == 0o700 and file_mode(log_path) == 0o600
 
 
 def test_dbt_profile_is_owner_only(tmp_path):
