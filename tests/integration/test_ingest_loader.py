@@ -24,6 +24,7 @@ from pipelines.sources.errors import (
     UnreadableFileError,
 )
 from pipelines.sources.loader import expected_path, ingest_month, quarantine
+from tests.helpers import query
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"
 KEY = "integration-test-key-not-secret-32-bytes"
@@ -66,17 +67,9 @@ def spell_file(n: int, month: str = "2024-03", extra: list[str] | None = None) -
     return "\n".join(lines + (extra or [])) + "\n"
 
 
-def query(settings, sql: str):
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def counts(settings) -> dict[str, int]:
     tables = ("jobseeker_spells", "kela_payments", "rejects", "deliveries")
-    return {t: query(settings, f"select count(*) from raw.{t}")[0][0] for t in tables}
+    return {t: query(settings.warehouse_path, f"select count(*) from raw.{t}")[0][0] for t in tables}
 
 
 def all_text_in_warehouse(settings) -> str:
@@ -117,7 +110,7 @@ def test_a_month_loads_with_its_delivery_record(settings):
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (6, 6, 0)
     assert report.padded_municipality_codes == 2
 
-    (record,) = query(settings, "select * from raw.deliveries")
+    (record,) = query(settings.warehouse_path, "select * from raw.deliveries")
     assert record[:11] == (
         SPELLS,
         date(2024, 3, 1),
@@ -132,8 +125,8 @@ def test_a_month_loads_with_its_delivery_record(settings):
         record[10],
     )
     assert isinstance(record[10], datetime)
-    assert query(settings, "select distinct source_file from raw.jobseeker_spells") == [("tyonhakijat/tyonhakijat_2024-03.csv",)]
-    assert query(settings, "select count(distinct person_id) from raw.jobseeker_spells") == [(5,)]
+    assert query(settings.warehouse_path, "select distinct source_file from raw.jobseeker_spells") == [("tyonhakijat/tyonhakijat_2024-03.csv",)]
+    assert query(settings.warehouse_path, "select count(distinct person_id) from raw.jobseeker_spells") == [(5,)]
 
 
 def test_both_registers_give_one_person_the_same_pseudonym(settings):
@@ -142,12 +135,12 @@ def test_both_registers_give_one_person_the_same_pseudonym(settings):
     ingest_month(SPELLS, "2024-03", settings)
     ingest_month(PAYMENTS, "2024-03", settings)
     joined = query(
-        settings,
+        settings.warehouse_path,
         "select count(distinct s.person_id) from raw.jobseeker_spells s join raw.kela_payments k using (person_id)",
     )
     assert joined == [(2,)]  # the two people in both fixtures
     expected = pseudonymise(make_identity_code(date(1970, 1, 1), 901), KEY)
-    assert (expected,) in query(settings, "select person_id from raw.kela_payments")
+    assert (expected,) in query(settings.warehouse_path, "select person_id from raw.kela_payments")
 
 
 def test_no_identity_code_reaches_the_warehouse_logs_or_quarantine(settings, caplog):
@@ -206,11 +199,11 @@ def test_reingesting_a_month_changes_no_count_and_replaces_content(settings):
     # A redelivery with changed content replaces the month, and only that month.
     land(settings, SPELLS, "2024-03", spell_file(10).replace(";205\n", ";765\n"))
     ingest_month(SPELLS, "2024-03", limit)
-    assert query(settings, "select municipality_code, count(*) from raw.jobseeker_spells where delivery_month = '2024-03-01' group by 1") == [("765", 10)]
-    assert query(settings, "select count(*) from raw.jobseeker_spells where delivery_month = '2024-02-01'") == [(4,)]
-    assert query(settings, "select count(*) from raw.rejects") == [(0,)]  # the month's rejects replaced too
+    assert query(settings.warehouse_path, "select municipality_code, count(*) from raw.jobseeker_spells where delivery_month = '2024-03-01' group by 1") == [("765", 10)]
+    assert query(settings.warehouse_path, "select count(*) from raw.jobseeker_spells where delivery_month = '2024-02-01'") == [(4,)]
+    assert query(settings.warehouse_path, "select count(*) from raw.rejects") == [(0,)]  # the month's rejects replaced too
     latest = query(
-        settings,
+        settings.warehouse_path,
         "select sha256 from raw.deliveries where source = 'jobseeker_spells' and delivery_month = '2024-03-01' "
         "order by loaded_at desc limit 1",
     )
@@ -231,7 +224,7 @@ def test_a_failed_write_rolls_back_the_whole_month(settings):
     land(settings, SPELLS, "2024-03", spell_file(8))
     with pytest.raises(duckdb.Error):
         ingest_month(SPELLS, "2024-03", settings)
-    assert query(settings, "select count(*) from raw.jobseeker_spells") == [(5,)]
+    assert query(settings.warehouse_path, "select count(*) from raw.jobseeker_spells") == [(5,)]
 
 
 # --- failures ----------------------------------------------------------------------------
@@ -281,7 +274,7 @@ def test_reject_share_above_the_limit_fails_the_month_and_loads_nothing(settings
     assert "tyonhakijat/tyonhakijat_2024-03.csv: 2 of 99 rows rejected (2.02%), above the limit of 1.00%" in message
     assert "line 99: tila is not one of" in message and "line 100:" in message
     assert counts(settings) == before  # the earlier delivery of the month is untouched
-    assert query(settings, "select count(*) from raw.jobseeker_spells") == [(5,)]
+    assert query(settings.warehouse_path, "select count(*) from raw.jobseeker_spells") == [(5,)]
     (reason_file,) = (Path(settings.quarantine_dir) / SPELLS / "2024-03").glob("*.reason.txt")
     assert "line 100: tila is not one of" in reason_file.read_text(encoding="utf-8")
 
@@ -348,7 +341,7 @@ def test_a_code_as_a_column_name_is_counted_not_named_in_the_delivery_record_and
     land(settings, SPELLS, "2024-03", "\n".join(lines) + "\n")
     report = ingest_month(SPELLS, "2024-03", settings)
     assert report.ignored_columns == ("kunta_nimi", "2 unnamed/unsafe columns")
-    assert query(settings, "select ignored_columns from raw.deliveries") == [("kunta_nimi,2 unnamed/unsafe columns",)]
+    assert query(settings.warehouse_path, "select ignored_columns from raw.deliveries") == [("kunta_nimi,2 unnamed/unsafe columns",)]
     assert "ignored extra column(s): kunta_nimi, 2 unnamed/unsafe columns" in caplog.text
     assert_no_identity_codes(all_text_in_warehouse(settings) + caplog.text, CODES[7:9])
 

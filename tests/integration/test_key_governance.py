@@ -31,7 +31,7 @@ from pipelines.core.pseudonym_key import (
 from pipelines.core.settings import load_settings
 from pipelines.sources.landing_marker import MARKER_TEXT
 from pipelines.sources.loader import LandingSymlinkError, expected_path, ingest_month
-from tests.helpers import file_mode, umask
+from tests.helpers import file_mode, query, umask
 
 KEY = "first-key-of-the-warehouse-not-secret-32b"
 OTHER_KEY = "second-key-set-later-not-secret-32-bytes"
@@ -66,14 +66,6 @@ def land(settings, month: str, rows: int = 5, *, extra: str = "") -> Path:
     return path
 
 
-def query(settings, sql: str):
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def file_state(settings) -> tuple[str, int]:
     path = settings.warehouse_path
     return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
@@ -85,8 +77,8 @@ def test_every_delivery_records_the_fingerprint_of_its_key(tmp_path):
     land(settings, "2024-03")
     ingest_month(SPELLS, "2024-02", settings)
     ingest_month(SPELLS, "2024-03", settings)
-    assert query(settings, "select key_fingerprint from raw.deliveries") == [(fingerprint(KEY),)] * 2
-    assert (pseudonymise(CODES[0], KEY),) in query(settings, "select person_id from raw.jobseeker_spells")
+    assert query(settings.warehouse_path, "select key_fingerprint from raw.deliveries") == [(fingerprint(KEY),)] * 2
+    assert (pseudonymise(CODES[0], KEY),) in query(settings.warehouse_path, "select person_id from raw.jobseeker_spells")
 
 
 def test_a_changed_key_is_refused_and_changes_nothing(tmp_path):
@@ -113,13 +105,13 @@ def test_the_transaction_refuses_a_changed_key_even_without_the_early_look(tmp_p
     settings = make_settings(tmp_path)
     land(settings, "2024-03")
     ingest_month(SPELLS, "2024-03", settings)
-    rows = query(settings, "select count(*), min(person_id) from raw.jobseeker_spells")
+    rows = query(settings.warehouse_path, "select count(*), min(person_id) from raw.jobseeker_spells")
     monkeypatch.setattr("pipelines.sources.loader.recorded_key_fingerprints", lambda path: set())
     land(settings, "2024-03", rows=8)
     with pytest.raises(PseudonymKeyChangedError):
         ingest_month(SPELLS, "2024-03", make_settings(tmp_path, OTHER_KEY))
-    assert query(settings, "select count(*), min(person_id) from raw.jobseeker_spells") == rows
-    assert query(settings, "select count(*) from raw.deliveries") == [(1,)]
+    assert query(settings.warehouse_path, "select count(*), min(person_id) from raw.jobseeker_spells") == rows
+    assert query(settings.warehouse_path, "select count(*) from raw.deliveries") == [(1,)]
 
 
 def test_a_warehouse_from_before_fingerprints_gets_the_column_on_its_next_load(tmp_path):
@@ -132,7 +124,7 @@ def test_a_warehouse_from_before_fingerprints_gets_the_column_on_its_next_load(t
     # No fingerprint recorded: the load is accepted and records its own.
     land(settings, "2024-04")
     ingest_month(SPELLS, "2024-04", settings)
-    assert query(settings, "select delivery_month, key_fingerprint from raw.deliveries order by 1") == [
+    assert query(settings.warehouse_path, "select delivery_month, key_fingerprint from raw.deliveries order by 1") == [
         (date(2024, 3, 1), None),
         (date(2024, 4, 1), fingerprint(KEY)),
     ]
