@@ -15,6 +15,7 @@ stays in place until a good delivery replaces it.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.core.identity_codes import redact
+from pipelines.core.landing import RefusedFile, file_sha256
 from pipelines.core.months import month_text, parse_month
 from pipelines.core.settings import Settings
 from pipelines.core.source_registry import (
@@ -240,6 +243,40 @@ def quarantine(path: Path, source: str, month: date, quarantine_dir: Path, reaso
     shutil.copy2(path, target)
     target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n", encoding="utf-8")
     return target
+
+
+# Refused files (pipelines.core.landing.refused_files) are kept apart from the months'
+# quarantine: they have no month, or one Kaira does not process.
+REFUSED_FOLDER = "refused"
+
+
+def quarantine_refused_file(refused: RefusedFile, quarantine_dir: Path) -> tuple[Path, bool]:
+    """Copy a refused landing file to quarantine_dir/<source>/refused/<UTC time>_<name>,
+    with `<that>.reason.txt` beside it, unless a copy with the same bytes is there already
+    (the sensor looks every minute, `kaira run` at every run). Returns (the copy, whether
+    it is new). Copied, not moved: the landing folder is the supplier's; owner-only, as
+    the months' quarantine."""
+    folder = Path(quarantine_dir) / refused.source / REFUSED_FOLDER
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    digest = file_sha256(refused.path)
+    for earlier in sorted(folder.glob(f"*_{refused.path.name}")):
+        if earlier.is_file() and not earlier.name.endswith(".reason.txt") and file_sha256(earlier) == digest:
+            return earlier, False
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / f"{stamp}_{refused.path.name}"
+    shutil.copyfile(refused.path, target)
+    os.chmod(target, 0o600)
+    reason = (
+        f"{refused.relative_name}: not read: {refused.reason}.\n"
+        "The months with valid file names were processed without it. Deliver the file again under "
+        "the name of its month (tyonhakijat/tyonhakijat_YYYY-MM.csv or kela/tmt_YYYY-MM.csv), "
+        "or remove it from the landing folder.\n"
+    )
+    reason_path = target.with_name(target.name + ".reason.txt")
+    descriptor = os.open(reason_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(redact(reason))  # a file name is the supplier's text: no identity code leaves it
+    return target, True
 
 
 def _spec(source: str) -> SourceSpec:
