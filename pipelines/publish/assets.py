@@ -9,8 +9,10 @@ the Parquet directory. Any blocking failure stops it before anything a reader se
 import dagster as dg
 import pandas as pd
 
+from pipelines.core.configuration import check_publication
+from pipelines.core.fault_injection import hold_at
 from pipelines.core.settings import load_settings
-from pipelines.partitions import WAREHOUSE_WRITER_POOL
+from pipelines.partitions import WAREHOUSE_WRITER_POOL, months_of_run
 from pipelines.publish.disclosure import apply_disclosure_control
 from pipelines.publish.run_checks import checks_of_run, outcome_rows
 from pipelines.publish.tables import (
@@ -78,6 +80,9 @@ def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             metadata={"validation_report": dg.MetadataValue.path(str(report))},
         )
 
+    # Never a mix of settings (pipelines/core/configuration.py): raises, publishing nothing.
+    check_publication(settings, pd.to_datetime(published["month"]).dt.strftime("%Y-%m").unique(),
+                      months_of_run(dict(context.run.tags)))
     publish_atomically(
         settings.published_path,
         settings.published_parquet_dir,
@@ -87,10 +92,11 @@ def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "run_checks": (checks, RUN_CHECKS_COLUMNS),
             "publication": (
                 publication(context.run.run_id, published, settings.area_scope_var, settings.suppression_threshold,
-                            is_synthetic(settings.landing_dir)),
+                            is_synthetic(settings.landing_dir), municipality_set=settings.municipality_set),
                 PUBLICATION_COLUMNS,
             ),
         },
+        before_swap=lambda: hold_at("swap", settings),  # test-only fault pause (docs/faults.md)
     )
     months = sorted(published["month"].unique())
     return dg.MaterializeResult(

@@ -60,6 +60,7 @@ PUBLICATION_COLUMNS = {
     "first_month": "DATE",
     "last_month": "DATE",
     "area_scope": "VARCHAR",
+    "municipality_set": "VARCHAR",  # with area_scope: the settings every published month was computed under
     "suppression_threshold": "INTEGER",
     "synthetic": "BOOLEAN",
     "data_note_fi": "VARCHAR",
@@ -165,7 +166,9 @@ def _level(area_code: str) -> str:
     return "region" if area_code.startswith("MK") else "municipality"
 
 
-def publication(run_id: str, published: pd.DataFrame, area_scope: str, threshold: int, synthetic: bool) -> pd.DataFrame:
+def publication(
+    run_id: str, published: pd.DataFrame, area_scope: str, threshold: int, synthetic: bool, *, municipality_set: str
+) -> pd.DataFrame:
     months = pd.to_datetime(published["month"]) if len(published) else pd.Series(dtype="datetime64[ns]")
     return pd.DataFrame(
         [
@@ -175,6 +178,7 @@ def publication(run_id: str, published: pd.DataFrame, area_scope: str, threshold
                 "first_month": months.min() if len(months) else None,
                 "last_month": months.max() if len(months) else None,
                 "area_scope": area_scope,
+                "municipality_set": municipality_set,
                 "suppression_threshold": threshold,
                 "synthetic": synthetic,
                 "data_note_fi": SYNTHETIC_NOTE_FI if synthetic else None,
