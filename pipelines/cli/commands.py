@@ -145,10 +145,12 @@ def held_months(settings) -> list[str]:
 
 def run_locked(months: list[str], settings, *, wait: bool, preamble: Preamble | None = None) -> int:
     """Run the months through Dagster (the warehouse lock held): progress, summary, alert."""
+    import duckdb
+
     from pipelines.cli.dagster_home import prepare_dagster_home
     from pipelines.cli.progress import Progress, output_to_log, plural
     from pipelines.cli.run_lock import wait_for_writer_runs
-    from pipelines.core.configuration import ConfigurationMismatchError, mark_computed, plan_run
+    from pipelines.core.configuration import ConfigurationMismatchError, RunPlan, mark_computed, plan_run
     from pipelines.core.months import contiguous_ranges, describe_months, months_between
 
     preamble = preamble or Preamble()
@@ -186,6 +188,9 @@ def run_locked(months: list[str], settings, *, wait: bool, preamble: Preamble | 
             except ConfigurationMismatchError as error:
                 refusal = str(error)
                 plan = None
+            except duckdb.Error as error:  # the warehouse is busy or unreadable: publishing checks last
+                progress.line(f"could not compare the settings with the warehouse's ({error}); publishing will")
+                plan = RunPlan(False, None)
             if plan is not None and plan.recompute:
                 preamble.recompute = plan.note
                 progress.line(plan.note)
