@@ -41,18 +41,6 @@ from pipelines.sources.loader import DeliveryReport
 from tests.helpers import environment
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_definitions_state():
-    """An instance that an earlier test opened in a `with` can leave Dagster's context
-    variable of the definitions-state storage pointing at its deleted folder (seen after
-    three tests of test_operations_automation.py): resolving a job then fails with
-    "unable to open database file". Each test here starts without one."""
-    from dagster._core.storage.defs_state.base import set_defs_state_storage
-
-    with set_defs_state_storage(None):
-        yield
-
-
 @pytest.fixture
 def kaira_env(tmp_path, monkeypatch):
     for name, value in environment(tmp_path).items():
@@ -343,21 +331,23 @@ def test_a_run_left_started_by_a_killed_process_is_marked_failed_and_the_next_ru
     monkeypatch.setattr("pipelines.cli.runner.run_months", stand_in_runner(fail=False))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    with dg.DagsterInstance.from_config(str(prepare_dagster_home(settings.dagster_home))) as instance:
-        killed = instance.add_run(dg.DagsterRun(
-            job_name="monthly_job", status=dg.DagsterRunStatus.STARTED,
-            tags={**range_tags("2024-01", "2024-02"), PID_TAG: str(dead.pid)},
-            run_op_concurrency=RunOpConcurrency(root_key_counts={}, has_unconstrained_root_nodes=False,
-                                                all_pools={WAREHOUSE_WRITER_POOL}),
-        ))
+    # Not opened in a `with`: that would leave Dagster's definitions-state variable pointing
+    # at this instance once it is closed (tests/conftest.py).
+    instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(settings.dagster_home)))
+    killed = instance.add_run(dg.DagsterRun(
+        job_name="monthly_job", status=dg.DagsterRunStatus.STARTED,
+        tags={**range_tags("2024-01", "2024-02"), PID_TAG: str(dead.pid)},
+        run_op_concurrency=RunOpConcurrency(root_key_counts={}, has_unconstrained_root_nodes=False,
+                                            all_pools={WAREHOUSE_WRITER_POOL}),
+    ))
     assert kaira_run() == 0  # refused before: "a Dagster run is writing the warehouse"
     out, _ = capfd.readouterr()
     assert "runs of killed processes, marked failed:" in out
     assert f"run {killed.run_id} (monthly_job) was left 'STARTED' by a process that is gone (no process {dead.pid}" in out
     (alert,) = (settings.warehouse_dir / "alerts").glob(f"*_{killed.run_id}.txt")
     assert "marked failed by kaira run" in alert.read_text()
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+    instance.dispose()
 
 
 def test_a_changed_scope_refuses_a_run_of_some_months_and_recomputes_a_run_of_all(kaira_env, monkeypatch, capfd):

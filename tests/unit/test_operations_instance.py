@@ -7,7 +7,6 @@ Protects: runs wait in a queue, and every run with a warehouse-writing step hold
 
 import os
 import shutil
-import time
 
 import dagster as dg
 
@@ -32,7 +31,8 @@ def test_the_cli_prepares_dagster_home_with_the_repos_settings(tmp_path, monkeyp
     config = home / "dagster.yaml"
     assert config.read_text() == (instance_settings_file()).read_text()
     config.write_text("# an older copy\n")
-    past = time.time() - 3600
+    # Older than the package's file (not than now: a checkout an hour old has an older one).
+    past = instance_settings_file().stat().st_mtime - 3600
     os.utime(config, (past, past))
     prepare_dagster_home(home)
     assert config.read_text() == (instance_settings_file()).read_text()
