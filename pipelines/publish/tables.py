@@ -60,10 +60,12 @@ PUBLICATION_COLUMNS = {
     "first_month": "DATE",
     "last_month": "DATE",
     "area_scope": "VARCHAR",
-    "municipality_set": "VARCHAR",  # with area_scope: the settings every published month was computed under
     "suppression_threshold": "INTEGER",
     "synthetic": "BOOLEAN",
     "data_note_fi": "VARCHAR",
+    # Added last (the earlier columns keep their places): with area_scope, the settings every
+    # published month was computed under (pipelines/core/configuration.py).
+    "municipality_set": "VARCHAR",
 }
 SYNTHETIC_NOTE_FI = "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä"
 
@@ -178,10 +180,10 @@ def publication(
                 "first_month": months.min() if len(months) else None,
                 "last_month": months.max() if len(months) else None,
                 "area_scope": area_scope,
-                "municipality_set": municipality_set,
                 "suppression_threshold": threshold,
                 "synthetic": synthetic,
                 "data_note_fi": SYNTHETIC_NOTE_FI if synthetic else None,
+                "municipality_set": municipality_set,
             }
         ],
         columns=list(PUBLICATION_COLUMNS),
