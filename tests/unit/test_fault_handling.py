@@ -142,6 +142,23 @@ def test_a_refused_file_is_quarantined_once_with_its_reason_and_owner_only(tmp_p
     assert quarantine_refused_file(file, settings.quarantine_dir)[1]
 
 
+def test_a_refused_symbolic_link_is_named_but_its_target_is_never_copied(tmp_path):
+    settings = load_settings(environment(tmp_path))
+    secret = tmp_path / "elsewhere.csv"
+    secret.write_text("henkilotunnus;jakso_id\n010203-123A;1\n")
+    link = settings.landing_dir / "kela" / "tmt_2010-13.csv"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(secret)
+    (file,) = refused_files(settings.landing_dir)
+    reason_path, new = quarantine_refused_file(file, settings.quarantine_dir)
+    assert new and reason_path.name.endswith(".reason.txt")
+    assert "a symbolic link in the landing folder is not a delivery" in reason_path.read_text()
+    quarantined = [path for path in settings.quarantine_dir.rglob("*") if path.is_file()]
+    assert quarantined == [reason_path]  # nothing of the link's target was copied
+    assert reason_path.stat().st_mode & 0o077 == 0
+    assert quarantine_refused_file(file, settings.quarantine_dir) == (reason_path, False)
+
+
 def test_the_sensor_quarantines_a_misnamed_file_and_requests_the_valid_months(kaira_env):  # noqa: F811
     settings, instance = kaira_env
     build_reference(instance)
