@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,12 @@ _REGISTER_STREAM, _BENEFIT_STREAM, _PAYMENT_STREAM = 0, 1, 2
 
 
 def build_simulation(options: SampleOptions) -> Simulation:
+    geography = geography_for(options.scale)
+    if options.population != 1.0:
+        # The simulation sizes its stock and daily inflow by the weights' sum.
+        geography = dataclasses.replace(geography, inflow_weight=geography.inflow_weight * options.population)
     return simulate(
-        geography_for(options.scale),
+        geography,
         month_first_day(options.simulation_first_month),
         month_last_day(options.last_month),
         np.random.default_rng([options.seed, _REGISTER_STREAM]),
@@ -59,13 +64,16 @@ def generate_sample(
     seed: int = SampleOptions.seed,
     scale: str = SampleOptions.scale,
     faults: frozenset[str] = frozenset(),
+    population: float = SampleOptions.population,
 ) -> dict:
     """Write synthetic landing files for every month from `start` to `end` into `out_dir`.
 
     Returns a summary: the files written (relative to out_dir), rows per source and month,
     the number of distinct persons delivered, and what each injected fault touched.
     """
-    options = SampleOptions(start=start, end=end, seed=seed, scale=scale, faults=frozenset(faults))
+    options = SampleOptions(
+        start=start, end=end, seed=seed, scale=scale, faults=frozenset(faults), population=population
+    )
     out_dir = Path(out_dir)
     simulation = build_simulation(options)
     # The payments have their own random stream (only the recoveries draw from it).
@@ -107,6 +115,7 @@ def _write_all(out_dir: Path, options: SampleOptions, register: Register, paymen
             "end": options.end,
             "seed": options.seed,
             "scale": options.scale,
+            "population": options.population,
             "faults": sorted(faults),
         },
         "files": [],
@@ -175,6 +184,8 @@ def _write(out_dir: Path, relative: Path, table: Table, summary: dict, source: s
 def _readme(options: SampleOptions, summary: dict) -> str:
     arguments = f"--from {options.start} --to {options.end} --seed {options.seed} --scale {options.scale}"
     arguments += "".join(f" --fault {name}" for name in sorted(options.faults))
+    if options.population != 1.0:
+        arguments += f" --population {options.population:g}"
     fault_lines = [f"  {name}: {FAULT_DESCRIPTIONS[name]}" for name in sorted(options.faults)] or ["  (none)"]
     lines = [
         "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä",
