@@ -74,6 +74,13 @@ def parse_fault_pause(text: str | None) -> FaultPause | None:
     return FaultPause(point, value)
 
 
+# DuckDB's memory limit inside dbt. The machine Kaira is sized for has 24 GB shared with other
+# work, and issue 12's goal is a run within 4 GB: with 3 GB for DuckDB (it spills the rest to
+# disk beside the warehouse) and the Dagster process beside it, a 30-month backfill of
+# 200,000 persons stays near that bound instead of taking 12 GB.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
+
+
 @dataclass(frozen=True)
 class Settings:
     # The key is left out of the repr, so a settings object in a log or an error never shows it.
@@ -86,7 +93,7 @@ class Settings:
     suppression_threshold: int
     reject_limit: float
     municipality_set: str  # 'real' (Kainuu and Vaala) or 'synthetic' (national sample)
-    duckdb_memory_limit: str = "12GB"  # DuckDB's memory limit inside dbt; above it, it spills to disk
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT  # inside dbt; above it, DuckDB spills to disk
     chromium: str | None = None  # the browser that prints PDF reports; None: look for it on PATH
     dagster_home: Path = Path("data/dagster_home").resolve()  # Dagster's run history, schedules, sensors
     # Why a key that was set is not usable (too short, its file readable by others, ...);
@@ -152,7 +159,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
         suppression_threshold=threshold,
         reject_limit=reject_limit,
         municipality_set=municipality_set,
-        duckdb_memory_limit=env.get("KAIRA_DUCKDB_MEMORY_LIMIT") or "12GB",
+        duckdb_memory_limit=env.get("KAIRA_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
         chromium=env.get("KAIRA_CHROMIUM") or None,
         dagster_home=Path(env.get("DAGSTER_HOME") or "data/dagster_home").resolve(),
         pseudonym_key_problem=key_problem,
