@@ -95,6 +95,7 @@ class Settings:
     municipality_set: str  # 'real' (Kainuu and Vaala) or 'synthetic' (national sample)
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT  # inside dbt; above it, DuckDB spills to disk
     chromium: str | None = None  # the browser that prints PDF reports; None: look for it on PATH
+    report_pdfs: str = "auto"  # which areas get a PDF beside the HTML: 'all', 'regions' or 'auto'
     dagster_home: Path = Path("data/dagster_home").resolve()  # Dagster's run history, schedules, sensors
     # Why a key that was set is not usable (too short, its file readable by others, ...);
     # None when the key is usable or none was set. Never contains the key.
@@ -112,6 +113,14 @@ class Settings:
     @property
     def published_parquet_dir(self) -> Path:
         return self.warehouse_dir / "published"
+
+    @property
+    def municipality_pdfs(self) -> bool:
+        """Whether the data run prints a PDF for each municipality too. 'auto': yes for a list
+        of regions (Kainuu's nine), no with scope 'all', where printing some 300 PDFs took
+        most of a national month's run (each is a Chromium start): the HTML is written for
+        every area, and `kaira report --area KU...` prints a municipality's PDF on request."""
+        return self.report_pdfs == "all" or (self.report_pdfs == "auto" and self.area_scope is not None)
 
     @property
     def area_scope_var(self) -> str:
@@ -147,6 +156,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
     municipality_set = env.get("KAIRA_MUNICIPALITY_SET", "real")
     if municipality_set not in ("real", "synthetic"):
         raise ValueError("KAIRA_MUNICIPALITY_SET is 'real' or 'synthetic'")
+    report_pdfs = env.get("KAIRA_REPORT_PDFS") or "auto"
+    if report_pdfs not in ("all", "regions", "auto"):
+        raise ValueError("KAIRA_REPORT_PDFS is 'all', 'regions' or 'auto'")
     pseudonym_key, key_problem = resolve_key(env.get(KEY_VARIABLE) or None, env.get(KEY_FILE_VARIABLE) or None)
     # Absolute paths: dbt and Dagster's subprocesses run in other working directories.
     return Settings(
@@ -161,6 +173,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
         municipality_set=municipality_set,
         duckdb_memory_limit=env.get("KAIRA_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
         chromium=env.get("KAIRA_CHROMIUM") or None,
+        report_pdfs=report_pdfs,
         dagster_home=Path(env.get("DAGSTER_HOME") or "data/dagster_home").resolve(),
         pseudonym_key_problem=key_problem,
         fault_pause=parse_fault_pause(env.get("KAIRA_FAULT_PAUSE")),
