@@ -67,20 +67,29 @@ def run_command(args: argparse.Namespace) -> int:
         months = selected_months(settings.landing_dir, args.first, args.last)
     except ValueError as error:
         return _fail(str(error))
-    if not months:
+    public_data = not months and public_data_mode(settings.landing_dir)
+    if not months and not public_data:
         return _fail(f"no month with both register files in {settings.landing_dir} for that range")
-    if settings.pseudonym_key is None:
+    if settings.pseudonym_key is None and not public_data:
         return _fail(settings.pseudonym_key_problem or MISSING_KEY)
     # The lock first, before seconds of imports: a second run fails at once.
     try:
         with exclusive_warehouse_lock(settings.warehouse_dir, wait=args.wait, on_wait=_say):
             # Refused before any Dagster run: a refused key changes nothing at all.
-            refusal = key_refusal(settings) or interrupted_repseudonymisation(settings)
+            refusal = None if public_data else key_refusal(settings) or interrupted_repseudonymisation(settings)
             if refusal:
                 return _fail(refusal)
             return run_locked(months, settings, wait=args.wait)
     except WarehouseBusyError as error:
         return _fail(str(error))
+
+
+def public_data_mode(landing_dir) -> bool:
+    """Only official statistics have landed: no register file of any month, some StatFin file."""
+    from pipelines.core.landing import half_landed_months, landed_months
+    from pipelines.sources.official import has_official_files
+
+    return not landed_months(landing_dir) and not half_landed_months(landing_dir) and has_official_files(landing_dir)
 
 
 MISSING_KEY = "KAIRA_PSEUDONYM_KEY is not set: person-level data is not loaded without a key"
@@ -129,7 +138,10 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
     began = time.monotonic()
     home = prepare_dagster_home(settings.dagster_home)
     log_path = settings.warehouse_dir / "logs" / f"kaira-run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    _say(f"{plural(len(months), 'month')} {describe_months(months)}; Dagster instance {home}")
+    if months:
+        _say(f"{plural(len(months), 'month')} {describe_months(months)}; Dagster instance {home}")
+    else:
+        _say(f"public-data mode: only official statistics in {settings.landing_dir}; Dagster instance {home}")
     _say(f"Dagster's and dbt's own output goes to {log_path}")
 
     run_ids: list[str] = []
@@ -148,10 +160,18 @@ def run_locked(months: list[str], settings, *, wait: bool) -> int:
             with private_umask():
                 instance = dg.DagsterInstance.from_config(str(home))
             with progress.heartbeat():
-                for first, last in contiguous_ranges(months):
+                # No months: public-data mode, one pass over the official statistics.
+                for window in contiguous_ranges(months) if months else [None]:
                     wait_for_writer_runs(instance, wait=wait, exclude=set(run_ids), on_wait=progress.line)
-                    progress.line(f"months {first} .. {last}")
-                    outcome = run_months(first, last, instance=instance, on_event=progress.on_event)
+                    if window is None:
+                        from pipelines.cli.runner import run_public_data
+
+                        progress.line("official statistics (public-data mode)")
+                        outcome = run_public_data(instance=instance, on_event=progress.on_event)
+                    else:
+                        first, last = window
+                        progress.line(f"months {first} .. {last}")
+                        outcome = run_months(first, last, instance=instance, on_event=progress.on_event)
                     run_ids += outcome.run_ids
                     if not outcome.success:
                         failed_run = outcome.run_ids[-1] if outcome.run_ids else None
@@ -211,6 +231,12 @@ def demo_command(args: argparse.Namespace) -> int:
         print(f"kaira: writing the synthetic sample into {settings.landing_dir} "
               "(Synteettinen esimerkkiaineisto – ei todellisia henkilöitä)", flush=True)
         generate_sample(settings.landing_dir)
+    from pipelines.sources.official import land_real_kainuu_series
+
+    landed = land_real_kainuu_series(settings.landing_dir)
+    if landed is not None:
+        print(f"kaira: landed the real official series of Kainuu (StatFin 12r5, 2006-01 … 2023-10) as {landed} "
+              "(Lähde: Tilastokeskus / KEHA-keskus, työnvälitystilasto, CC BY 4.0)", flush=True)
     return run_command(args)
 
 

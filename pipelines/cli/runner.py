@@ -38,11 +38,32 @@ def run_months(
     """
     from pipelines.definitions import defs
 
+    return run_jobs(
+        [
+            (defs.resolve_job_def("reference_job"), {}),
+            (defs.resolve_job_def("monthly_job"), range_tags(first_month, last_month)),
+        ],
+        instance,
+        on_event=on_event,
+    )
+
+
+def run_public_data(
+    instance: dg.DagsterInstance | None = None, *, on_event: Callable[[dg.EventLogEntry], None] | None = None
+) -> RunOutcome:
+    """Public-data mode: the reference data, then the official statistics, publishing and
+    the reports (pipelines/jobs.py, official_job); no register is read."""
+    from pipelines.definitions import defs
+
+    return run_jobs(
+        [(defs.resolve_job_def("reference_job"), {}), (defs.resolve_job_def("official_job"), {})],
+        instance,
+        on_event=on_event,
+    )
+
+
+def run_jobs(jobs, instance, *, on_event) -> RunOutcome:
     outcome = RunOutcome()
-    jobs = [
-        (defs.resolve_job_def("reference_job"), {}),
-        (defs.resolve_job_def("monthly_job"), range_tags(first_month, last_month)),
-    ]
     for job, tags in jobs:
         run_id = str(uuid.uuid4())  # known before the run starts, so a listener can follow it
         if on_event is not None and instance is not None:

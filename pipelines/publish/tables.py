@@ -24,6 +24,9 @@ INDICATORS_COLUMNS = {
     "value": "DOUBLE",
     "status": "VARCHAR",
     "lookback_complete": "BOOLEAN",
+    # Added last (the contract adds, never renames or reorders): the region of a
+    # municipality on the count date, the country of a region when the scope is 'all'.
+    "parent_area_code": "VARCHAR",
 }
 
 TARGET_COLUMNS = {
