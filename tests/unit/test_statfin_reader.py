@@ -87,7 +87,7 @@ def test_shipped_real_kainuu_series_has_kainuus_unemployed_of_december_2010():
     )
 
 
-def every_area_cells() -> pd.DataFrame:
+def every_area_cells(months: tuple[str, ...] = ("2023-09", "2023-10")) -> pd.DataFrame:
     """Cells for every area of Finland (country, regions, sub-regions, municipalities),
     two months, three measures, with each symbol somewhere."""
     areas = [("SSS", "KOKO MAA")]
@@ -103,7 +103,7 @@ def every_area_cells() -> pd.DataFrame:
     rows = []
     symbols = ["...", "..", ".", "-"]
     for number, (code, name) in enumerate(areas):
-        for month in ("2023-09", "2023-10"):
+        for month in months:
             for k, measure in enumerate(("TYOTTOMATLOPUSSA", "TYOTTOMATMIEHET", "TYOTOSUUS")):
                 if (number + k) % 17 == 3:
                     symbol = symbols[(number // 17) % 4]
