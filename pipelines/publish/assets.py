@@ -44,6 +44,7 @@ from pipelines.validation.published import (
     check_published,
     published_check_specs,
 )
+from pipelines.validation.run_record import REPORT_METADATA_KEY
 
 MARTS = ("fct_indicators_monthly", "fct_person_month_status", "fct_kela_payment_shares", "fct_records_outside_scope")
 # Publishing waits for the staging views too: their source checks must have passed.
@@ -138,5 +139,6 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             # The checks' results link it too; here it stays next to what was published.
             "validation_report": dg.MetadataValue.path(str(verdict.report)),
         },
-        check_results=verdict.results + official_check_results(official),
+        check_results=verdict.results
+        + official_check_results(official, {REPORT_METADATA_KEY: dg.MetadataValue.path(str(verdict.report))}),
     )

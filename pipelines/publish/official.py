@@ -305,6 +305,13 @@ def read_official_inputs(connection) -> tuple[pd.DataFrame, pd.DataFrame, Geogra
         if _table_exists(connection, "raw", "official_deliveries")
         else pd.DataFrame(columns=["source_file", "status", "problem"])
     )
+    if cells.empty:
+        # No official file loaded: nothing to place, so the geography is not needed either.
+        return cells, deliveries, Geography(
+            pd.DataFrame(columns=["municipality_code", "municipality_name_fi", "region_code", "valid_from", "valid_to"]),
+            pd.DataFrame(columns=["region_code", "region_name_fi"]),
+            pd.DataFrame(columns=["subregion_code", "subregion_name_fi", "region_code"]),
+        )
     geography = Geography(
         municipalities=connection.execute(
             "select municipality_code, municipality_name_fi, region_code, valid_from, valid_to "

@@ -22,9 +22,10 @@ def indicator_cells_or_none(connection) -> pd.DataFrame | None:
     return query_table(connection, ".".join(INDICATOR_MART)) if exists else None
 
 
-def official_check_results(official: OfficialTables) -> list[dg.AssetCheckResult]:
+def official_check_results(official: OfficialTables, link: dict | None = None) -> list[dg.AssetCheckResult]:
+    """The three warning checks' results; `link` is extra metadata (the run's validation report)."""
     return [
-        files_readable_result(official.deliveries),
-        consistency_result(official.consistency),
-        reconciliation_result(official.reconciliation),
+        files_readable_result(official.deliveries, link),
+        consistency_result(official.consistency, link),
+        reconciliation_result(official.reconciliation, link),
     ]

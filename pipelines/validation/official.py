@@ -48,17 +48,17 @@ def _result(name: str, problems: list[str], passed_text: str, metadata: dict) ->
     )
 
 
-def files_readable_result(deliveries: pd.DataFrame) -> dg.AssetCheckResult:
+def files_readable_result(deliveries: pd.DataFrame, extra: dict | None = None) -> dg.AssetCheckResult:
     bad = deliveries[deliveries["status"] == "quarantined"] if not deliveries.empty else deliveries
     problems = [str(problem) for problem in bad.get("problem", [])]
-    return _result(FILES_READABLE, problems, f"{len(deliveries)} file(s) read", {"files": len(deliveries)})
+    return _result(FILES_READABLE, problems, f"{len(deliveries)} file(s) read", {"files": len(deliveries), **(extra or {})})
 
 
 def _month(value) -> str:
     return pd.Timestamp(value).strftime("%Y-%m")
 
 
-def consistency_result(consistency: pd.DataFrame) -> dg.AssetCheckResult:
+def consistency_result(consistency: pd.DataFrame, extra: dict | None = None) -> dg.AssetCheckResult:
     bad = consistency[consistency["status"] == "inconsistent"] if not consistency.empty else consistency
     problems = [
         f"{row.area_code} {_month(row.month)} {row.measure}: region {row.official_value:g}, "
@@ -67,10 +67,10 @@ def consistency_result(consistency: pd.DataFrame) -> dg.AssetCheckResult:
     ]
     counts = consistency["status"].value_counts().to_dict() if not consistency.empty else {}
     return _result(CONSISTENCY, problems, f"{counts.get('consistent', 0)} region-month(s) consistent",
-                   {"by_status": dg.MetadataValue.json({k: int(v) for k, v in counts.items()})})
+                   {"by_status": dg.MetadataValue.json({k: int(v) for k, v in counts.items()}), **(extra or {})})
 
 
-def reconciliation_result(reconciliation: pd.DataFrame) -> dg.AssetCheckResult:
+def reconciliation_result(reconciliation: pd.DataFrame, extra: dict | None = None) -> dg.AssetCheckResult:
     bad = reconciliation[reconciliation["status"] == "differs"] if not reconciliation.empty else reconciliation
     problems = [
         f"{row.area_code} {_month(row.month)} {row.indicator}/{row.sex}: derived {row.derived_value:g}, "
@@ -79,4 +79,4 @@ def reconciliation_result(reconciliation: pd.DataFrame) -> dg.AssetCheckResult:
     ]
     counts = reconciliation["status"].value_counts().to_dict() if not reconciliation.empty else {}
     return _result(RECONCILIATION, problems, f"{counts.get('agree', 0)} cell(s) agree",
-                   {"by_status": dg.MetadataValue.json({k: int(v) for k, v in counts.items()})})
+                   {"by_status": dg.MetadataValue.json({k: int(v) for k, v in counts.items()}), **(extra or {})})
