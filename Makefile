@@ -4,6 +4,7 @@
 #   make test-fast  the unit tests only (pure functions, seconds)
 #   make lint       ruff on the Python, sqlfluff on the dbt SQL
 #   make wheel      build the package (with its dbt project, suites and report assets) into dist/
+#   make dashboard  serve the dashboard over the published tables (PORT=8611 to choose the port)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,7 +16,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 # the fallback below never pseudonymises real registers with it (docs/security.md).
 DEMO_KEY := kaira-demo-key-not-secret-synthetic-only
 
-.PHONY: setup demo test test-fast lint dev wheel clean-data
+.PHONY: setup demo test test-fast lint dev wheel clean-data dashboard
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -55,6 +56,11 @@ test-fast: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
+
+# Reads only the published tables; needs no key (KAIRA_PSEUDONYM_KEY is not passed to it).
+PORT ?= 8501
+dashboard: setup
+	$(BIN)/kaira dashboard --port $(PORT)
 
 dev: setup
 	$(WITH_KEY) $(BIN)/dagster dev -w workspace.yaml
