@@ -15,15 +15,18 @@ from datetime import date
 import dagster as dg
 
 from pipelines.core.months import month_text, months_between, parse_month
+from pipelines.core.supported_months import FIRST_MONTH, partitions_end_date
 
 # DuckDB allows one writing process: every step that writes the working warehouse runs
 # in this pool (limit 1, see the instance settings, pipelines/dagster.yaml).
 WAREHOUSE_WRITER_POOL = "warehouse_writer"
 
 MONTHLY_PARTITIONS = dg.MonthlyPartitionsDefinition(
-    # Early enough for any history we hold; a month without files fails its ingest
-    # with the expected path named.
-    start_date="2000-01-01",
+    # The supported months (pipelines/core/supported_months.py): from FIRST_MONTH to the
+    # last complete month, never past the calendar the dbt models know. A month without
+    # files fails its ingest with the expected path named.
+    start_date=f"{FIRST_MONTH}-01",
+    end_date=partitions_end_date(),
     end_offset=0,
     timezone="Europe/Helsinki",
 )

@@ -8,13 +8,12 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from pipelines.core.months import contiguous_ranges, previous_month
-
-HELSINKI = ZoneInfo("Europe/Helsinki")
+from pipelines.core.months import contiguous_ranges
+from pipelines.core.supported_months import HELSINKI as HELSINKI  # the schedule's time zone
+from pipelines.core.supported_months import last_complete_month
 
 HashPair = tuple[str, str]  # (jobseeker register file, Kela file)
 
@@ -22,9 +21,7 @@ HashPair = tuple[str, str]  # (jobseeker register file, Kela file)
 def month_due(tick: datetime) -> str:
     """The month a tick processes: the calendar month before the tick's date in Helsinki.
     A naive time is taken as UTC."""
-    aware = tick if tick.tzinfo is not None else tick.replace(tzinfo=UTC)
-    local = aware.astimezone(HELSINKI)
-    return previous_month(f"{local.year:04d}-{local.month:02d}")
+    return last_complete_month(tick)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import dagster as dg
 from pipelines.automation.alerts import alert_for_run, write_alert
 from pipelines.resources import SettingsResource
 
-# The registers usually arrive in the first week of the month; the 10th leaves a margin.
 
 @dg.run_failure_sensor(
     name="run_failure_alert",

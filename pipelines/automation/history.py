@@ -122,3 +122,115 @@ def executing_writer_runs(
         if run.run_id not in exclude and pools and WAREHOUSE_WRITER_POOL in pools:
             runs.append(run)
     return runs
+
+
+# --- runs whose process is gone ------------------------------------------------------------
+
+# Tags `kaira run` puts on its in-process runs: the process that executes them, so a run
+# left STARTED by a killed process can be recognised and marked failed (Dagster itself
+# cannot tell: the default run launcher does no health checks).
+PID_TAG = "kaira/pid"
+HOST_TAG = "kaira/host"
+
+
+@dataclass(frozen=True)
+class AbandonedRun:
+    run: dg.DagsterRun
+    pid: int
+    why: str  # "no process 1234", "process 1234 is another program (started after the run)"
+
+
+def run_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
+    """The pid of the process executing `run`: `kaira run`'s tag, else the pid Dagster
+    records in the run's engine events (the run worker of the daemon's launcher, or the
+    process of an in-process execution). None if not known (yet)."""
+    tags = dict(run.tags)
+    if tags.get(PID_TAG, "").isdigit():
+        return int(tags[PID_TAG])
+    records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, limit=20).records
+    for record in records:
+        data = record.event_log_entry.dagster_event.event_specific_data
+        pid = getattr(data, "metadata", {}).get("pid") if data is not None else None
+        text = str(getattr(pid, "value", pid) or "")
+        if text.isdigit():
+            return int(text)
+    return None
+
+
+def _process_start(pid: int) -> float | None:
+    """When the process started (seconds since the epoch), from /proc; None if unknown."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        with open("/proc/stat", encoding="ascii") as handle:
+            boot = next(float(line.split()[1]) for line in handle if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _process_state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def process_gone(pid: int, run_started: float | None) -> str | None:
+    """Why process `pid` cannot be the one that started a run at `run_started` (None if
+    it may be): it does not exist, is a zombie, or started after the run (pid reused)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return f"no process {pid} is running"
+    except PermissionError:
+        pass  # another user's process: it exists
+    if _process_state(pid) == "Z":
+        return f"process {pid} has ended"
+    started = _process_start(pid)
+    if started is not None and run_started is not None and started > run_started + 2:
+        return f"process {pid} is another program, started after the run"
+    return None
+
+
+def abandoned_runs(instance: dg.DagsterInstance) -> list[AbandonedRun]:
+    """Runs recorded as executing whose process is gone: killed (SIGKILL, out of memory,
+    a power cut) before Dagster could record the end. Runs of another host (`kaira run`'s
+    host tag) and runs whose process is not known are left alone."""
+    import socket
+
+    host = socket.gethostname()
+    found = []
+    for record in instance.get_run_records(dg.RunsFilter(statuses=EXECUTING_STATUSES)):
+        run = record.dagster_run
+        if dict(run.tags).get(HOST_TAG, host) != host:
+            continue
+        pid = run_process(instance, run)
+        if pid is None:
+            continue
+        why = process_gone(pid, record.start_time or record.create_timestamp.timestamp())
+        if why is not None:
+            found.append(AbandonedRun(run, pid, why))
+    return found
+
+
+def mark_abandoned_runs(instance: dg.DagsterInstance, *, by: str) -> list[AbandonedRun]:
+    """Mark every abandoned run failed, with a note saying why and by whom, so that it no
+    longer holds the warehouse (the writer pool, `kaira run`'s check) and the automation
+    runs its months again. Its ingest may have loaded some months (each load is one
+    transaction); nothing it had not finished was published."""
+    marked = []
+    for abandoned in abandoned_runs(instance):
+        note = (
+            f"marked failed by {by}: the run was left '{abandoned.run.status.value}' but its process is gone "
+            f"({abandoned.why}); it was killed or crashed. The published tables are those of the last "
+            "complete run; the run's months are processed again by the next run."
+        )
+        instance.report_run_failed(abandoned.run, message=note)
+        marked.append(abandoned)
+    return marked

@@ -22,24 +22,42 @@ from pipelines.automation.decisions import (
 from pipelines.automation.history import (
     active_monthly_runs,
     ingested_month,
+    mark_abandoned_runs,
     reference_built,
 )
+from pipelines.automation.refusals import refusal_note, refuse_landing_files
+from pipelines.core.configuration import automation_refusal
 from pipelines.core.landing import (
     missing_files,
     month_hashes,
 )
 from pipelines.core.settings import Settings
+from pipelines.core.supported_months import month_problem
 from pipelines.jobs import monthly_job
 from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key
 from pipelines.resources import SettingsResource
 
 # The registers usually arrive in the first week of the month; the 10th leaves a margin.
-
-# The registers usually arrive in the first week of the month; the 10th leaves a margin.
 SCHEDULE_CRON = "0 6 10 * *"
 SCHEDULE_TIMEZONE = "Europe/Helsinki"
 
+
 def evaluate_month(instance: dg.DagsterInstance, month: str, settings: Settings) -> dg.RunRequest | dg.SkipReason:
+    # A run left 'started' by a killed process would count as running for ever.
+    mark_abandoned_runs(instance, by="schedule monthly_schedule")
+    # Files that are not deliveries of a supported month: quarantined, named in the skip reason.
+    refusals, _ = refuse_landing_files(settings, seen_by="schedule monthly_schedule")
+    refused = refusal_note(refusals)
+
+    def skip(reason: str) -> dg.SkipReason:
+        return dg.SkipReason(f"{reason}; {refused}" if refused else reason)
+
+    problem = month_problem(month)
+    if problem is not None:
+        return skip(f"{month}: {problem}")
+    blocked = automation_refusal(settings)
+    if blocked is not None:
+        return skip(f"{month}: {blocked}")
     missing = missing_files(settings.landing_dir, month)
     hashes = None if missing else month_hashes(settings.landing_dir, month)
     ingested = ingested_month(instance, month)
@@ -55,7 +73,7 @@ def evaluate_month(instance: dg.DagsterInstance, month: str, settings: Settings)
         reference_ready=reference_built(instance),
     )
     if not decision.run:
-        return dg.SkipReason(decision.reason)
+        return skip(decision.reason)
     return dg.RunRequest(
         run_key=run_key(month, month, {month: hashes}),
         partition_key=partition_key(month),

@@ -24,9 +24,12 @@ from pipelines.automation.history import (
     REFERENCE_JOB,
     active_monthly_runs,
     ingested_month,
+    mark_abandoned_runs,
     materialized_months,
     reference_built,
 )
+from pipelines.automation.refusals import refusal_note, refuse_landing_files
+from pipelines.core.configuration import automation_refusal
 from pipelines.core.landing import (
     SOURCES,
     delivery_paths,
@@ -39,8 +42,6 @@ from pipelines.core.settings import Settings
 from pipelines.jobs import monthly_job, reference_job
 from pipelines.partitions import CHANGED_MONTHS_TAG, partition_key, range_tags
 from pipelines.resources import SettingsResource
-
-# The registers usually arrive in the first week of the month; the 10th leaves a margin.
 
 SENSOR_INTERVAL_SECONDS = 60
 # A file modified less than this long ago may still be being copied: look again next time.
@@ -89,6 +90,16 @@ def evaluate_landing(
 ) -> dg.SensorResult:
     seen = LandingCursor.from_json(cursor_text)
     now = time.time() if now is None else now
+    # A run left 'started' by a killed process would count as running for ever.
+    mark_abandoned_runs(instance, by="sensor landing_sensor")
+    # Files that are not deliveries of a supported month: quarantined and named, never a partition.
+    refusals, _ = refuse_landing_files(settings, seen_by="sensor landing_sensor")
+    refused = refusal_note(refusals)
+    blocked = automation_refusal(settings)
+    if blocked is not None:
+        # The cursor stays as it was: the months count as changed once the settings are sorted out.
+        notes = [blocked, *([refused] if refused else [])]
+        return dg.SensorResult(skip_reason=dg.SkipReason("; ".join(notes)), cursor=cursor_text)
     landed, arriving, files = scan_landing(settings.landing_dir, seen.files, now=now, settle_seconds=settle_seconds)
 
     to_run, already, running = [], [], []
@@ -129,6 +140,8 @@ def evaluate_landing(
     for month, waiting_for in half_landed_months(settings.landing_dir).items():
         names = " and ".join(path.relative_to(settings.landing_dir).as_posix() for path in waiting_for)
         notes.append(f"{month} waits for {names}")
+    if refused:
+        notes.append(refused)
     return dg.SensorResult(skip_reason=dg.SkipReason("; ".join(notes)), cursor=cursor)
 
 

@@ -76,16 +76,21 @@ def wait_for_writer_runs(
     on_wait: Callable[[str], None] | None = None,
 ) -> None:
     """Return when no run of the instance (other than `exclude`) is writing the warehouse;
-    without `wait`, raise WarehouseBusyError naming the runs."""
-    from pipelines.automation.history import executing_writer_runs
+    without `wait`, raise WarehouseBusyError naming the runs. A run whose process is gone
+    (killed) is marked failed with a note instead of being waited for."""
+    from pipelines.automation.history import executing_writer_runs, mark_abandoned_runs
 
     told = False
-    while runs := executing_writer_runs(instance, exclude):
+    while True:
+        mark_abandoned_runs(instance, by=f"kaira run (pid {os.getpid()})")
+        runs = executing_writer_runs(instance, exclude)
+        if not runs:
+            return
         names = ", ".join(f"{run.job_name} {run.run_id}" for run in runs)
         if not wait:
             raise WarehouseBusyError(
                 f"a Dagster run is writing the warehouse ({names}); try again when it has finished, "
-                "or use --wait (a run that no longer runs can be marked finished in the UI: Runs > Terminate)"
+                "or use --wait"
             )
         if on_wait and not told:
             on_wait(f"waiting for the Dagster run(s) writing the warehouse to finish: {names}")

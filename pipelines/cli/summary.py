@@ -96,6 +96,7 @@ def format_summary(
     log_path: Path,
     success: bool,
     alert_path: Path | None = None,
+    notes: list[str] | None = None,
 ) -> str:
     from pipelines.cli.progress import plural, seconds
 
@@ -103,6 +104,7 @@ def format_summary(
     head = "done" if success else "FAILED"
     span = f", {plural(len(months), 'month')} {describe_months(months)}" if months else ""
     lines = [f"kaira: {head} in {seconds(elapsed)}{span}"]
+    lines += notes or []  # what `kaira run` found before running: refused files, waiting months, ...
     if months:
         lines.append("  loaded (rows loaded / rejected):")
         for month in months:

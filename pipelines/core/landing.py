@@ -3,23 +3,76 @@
 Plain file-system functions (no Dagster), shared by `kaira run`, the monthly schedule and
 the landing sensor. The files and their order come from the source registry; a month's
 "hash pair" follows that order (jobseeker register first, Kela second).
+
+Only files of supported months count as landed (pipelines.core.supported_months). Any other
+file that looks like a delivery, a name that is not a month (`tyonhakijat_2010-13.csv`) or
+a month outside the supported range (`tmt_1999-12.csv`, a month not yet ended), is listed
+by `refused_files` with the reason, so that the callers can quarantine and name it and go
+on with the valid months, instead of failing on it or passing it over in silence.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pipelines.core.source_registry import REGISTER_SOURCES, SOURCES, RegisterSource
+from pipelines.core.supported_months import month_problem
 
 
-def _months(landing_dir: Path, source: RegisterSource) -> set[str]:
+@dataclass(frozen=True)
+class RefusedFile:
+    """A file in a register's folder that is not a delivery Kaira can process."""
+
+    source: str  # the register source whose folder it is in
+    path: Path
+    relative_name: str  # relative to the landing folder, as messages name it
+    reason: str
+
+
+def _candidates(landing_dir: Path, source: RegisterSource) -> list[Path]:
+    """The files of the source's folder that look like deliveries: named like one (the
+    prefix) or a CSV file. Hidden files are copies in progress (rsync, editors)."""
     folder = Path(landing_dir) / source.folder
     if not folder.is_dir():
-        return set()
+        return []
+    prefix = source.file_prefix.lower()
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if not path.name.startswith(".")
+        and (path.name.lower().startswith(prefix) or path.name.lower().endswith(".csv"))
+        and not path.is_dir()
+    )
+
+
+def _classify(landing_dir: Path, source: RegisterSource, now: datetime | None) -> tuple[set[str], list[RefusedFile]]:
+    months, refused = set(), []
     pattern = source.file_name_pattern
-    return {match.group(1) for path in folder.iterdir() if (match := pattern.match(path.name))}
+    for path in _candidates(landing_dir, source):
+        match = pattern.match(path.name)
+        if match is None:
+            problem = f"the name is not {source.file_prefix}YYYY-MM.csv"
+        else:
+            problem = month_problem(match.group(1), now)
+        if problem is None:
+            months.add(match.group(1))
+        else:
+            name = path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else path.name
+            refused.append(RefusedFile(source.name, path, name, problem))
+    return months, refused
+
+
+def _months(landing_dir: Path, source: RegisterSource, now: datetime | None = None) -> set[str]:
+    return _classify(Path(landing_dir), source, now)[0]
+
+
+def refused_files(landing_dir: Path, now: datetime | None = None) -> list[RefusedFile]:
+    """Files in the registers' folders that look like deliveries but whose name is not a
+    supported month, with the reason; in registry order, then by name."""
+    return [file for source in REGISTER_SOURCES for file in _classify(Path(landing_dir), source, now)[1]]
 
 
 def landed_months(landing_dir: Path) -> list[str]:

@@ -41,6 +41,39 @@ from pipelines.core.pseudonym_key import (
 SECRET_VARIABLES = (KEY_VARIABLE,)
 
 
+# Test-only fault injection (docs/faults.md): KAIRA_FAULT_PAUSE='<point>:<seconds>' holds a
+# run that long at one named point, so that a test can kill it there. Unset in normal use.
+FAULT_POINTS = (
+    "ingest",  # one register of the run loaded, the other not yet
+    "dbt",  # dbt running: the first model of the run built, the others not yet
+    "checks",  # dbt done, the checks of the marts not yet run
+    "publish",  # the checks passed, publishing not begun
+    "swap",  # the new published version written aside, not yet moved into place
+    "reports",  # published, the follow-up reports not yet written
+)
+
+
+@dataclass(frozen=True)
+class FaultPause:
+    point: str
+    seconds: float
+
+
+def parse_fault_pause(text: str | None) -> FaultPause | None:
+    if not text or not text.strip():
+        return None
+    point, _, seconds = text.strip().partition(":")
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = -1.0
+    if point not in FAULT_POINTS or value < 0:
+        raise ValueError(
+            f"KAIRA_FAULT_PAUSE (test-only) is '<point>:<seconds>', the point one of {', '.join(FAULT_POINTS)}"
+        )
+    return FaultPause(point, value)
+
+
 @dataclass(frozen=True)
 class Settings:
     # The key is left out of the repr, so a settings object in a log or an error never shows it.
@@ -59,6 +92,7 @@ class Settings:
     # Why a key that was set is not usable (too short, its file readable by others, ...);
     # None when the key is usable or none was set. Never contains the key.
     pseudonym_key_problem: str | None = None
+    fault_pause: FaultPause | None = None  # test-only: KAIRA_FAULT_PAUSE (docs/faults.md)
 
     @property
     def warehouse_path(self) -> Path:
@@ -122,6 +156,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
         chromium=env.get("KAIRA_CHROMIUM") or None,
         dagster_home=Path(env.get("DAGSTER_HOME") or "data/dagster_home").resolve(),
         pseudonym_key_problem=key_problem,
+        fault_pause=parse_fault_pause(env.get("KAIRA_FAULT_PAUSE")),
     )
 
 

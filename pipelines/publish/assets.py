@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
-from pipelines.partitions import WAREHOUSE_WRITER_POOL
+from pipelines.core.configuration import check_publication
+from pipelines.core.fault_injection import hold_at
+from pipelines.partitions import WAREHOUSE_WRITER_POOL, months_of_run
 from pipelines.publish.disclosure import apply_disclosure_control
 from pipelines.publish.tables import (
     INDICATORS_COLUMNS,
@@ -83,6 +85,9 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
         )
 
     published = candidate.indicators
+    # Never a mix of settings (pipelines/core/configuration.py): raises, publishing nothing.
+    check_publication(config, pd.to_datetime(published["month"]).dt.strftime("%Y-%m").unique(),
+                      months_of_run(dict(context.run.tags)))
     publish_atomically(
         config.published_path,
         config.published_parquet_dir,
@@ -92,10 +97,11 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             "run_checks": (verdict.checks, RUN_CHECKS_COLUMNS),
             "publication": (
                 publication(context.run.run_id, published, config.area_scope_var, config.suppression_threshold,
-                            is_synthetic(config.landing_dir)),
+                            is_synthetic(config.landing_dir), municipality_set=config.municipality_set),
                 PUBLICATION_COLUMNS,
             ),
         },
+        before_swap=lambda: hold_at("swap", config),  # test-only fault pause (docs/faults.md)
     )
     months = sorted(published["month"].unique())
     yield dg.MaterializeResult(

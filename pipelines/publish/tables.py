@@ -63,6 +63,9 @@ PUBLICATION_COLUMNS = {
     "suppression_threshold": "INTEGER",
     "synthetic": "BOOLEAN",
     "data_note_fi": "VARCHAR",
+    # Added last (the earlier columns keep their places): with area_scope, the settings every
+    # published month was computed under (pipelines/core/configuration.py).
+    "municipality_set": "VARCHAR",
 }
 SYNTHETIC_NOTE_FI = "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä"
 
@@ -165,7 +168,9 @@ def _level(area_code: str) -> str:
     return "region" if area_code.startswith("MK") else "municipality"
 
 
-def publication(run_id: str, published: pd.DataFrame, area_scope: str, threshold: int, synthetic: bool) -> pd.DataFrame:
+def publication(
+    run_id: str, published: pd.DataFrame, area_scope: str, threshold: int, synthetic: bool, *, municipality_set: str
+) -> pd.DataFrame:
     months = pd.to_datetime(published["month"]) if len(published) else pd.Series(dtype="datetime64[ns]")
     return pd.DataFrame(
         [
@@ -178,6 +183,7 @@ def publication(run_id: str, published: pd.DataFrame, area_scope: str, threshold
                 "suppression_threshold": threshold,
                 "synthetic": synthetic,
                 "data_note_fi": SYNTHETIC_NOTE_FI if synthetic else None,
+                "municipality_set": municipality_set,
             }
         ],
         columns=list(PUBLICATION_COLUMNS),

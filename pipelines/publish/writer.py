@@ -6,14 +6,23 @@ reading the old version. The Parquet files live in a versioned directory behind 
 symbolic link `published/`, which is replaced as a whole by `os.replace` of a new link,
 since a non-empty directory cannot be replaced in one step. A run that fails or is killed
 before the final rename leaves the previous version in place.
+
+Crash safety: every file is fsynced before it is moved into place, and each folder after a
+rename in it, so a power cut never leaves a name pointing at unwritten data. A Parquet
+version is written under a hidden `.partial` name and renamed when complete. Leftovers of
+a killed run (temporary database files and their WAL, partial versions, new links) are
+removed before and after publishing, and a stray `published.duckdb.wal`, which DuckDB
+would try to replay into the new file ("WAL does not match"), is removed before the swap:
+the published file is only ever replaced whole, never written in place, so a WAL beside it
+belongs to no version. No SQL is built from a path: files are written through DuckDB's API.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,11 +30,7 @@ import duckdb
 import pandas as pd
 
 KEEP_PARQUET_VERSIONS = 3
-
-# Fault injection for the tests (tests/integration/test_publish_faults.py): hold the
-# new version back this many seconds before the renames, so a test can kill the process
-# while publishing. Unset in normal use.
-PAUSE_BEFORE_SWAP_ENV = "KAIRA_FAULT_PAUSE_BEFORE_SWAP_SECONDS"
+PARTIAL_SUFFIX = ".partial"
 
 Tables = dict[str, tuple[pd.DataFrame, dict[str, str]]]
 
@@ -41,6 +46,7 @@ def _create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame
 
 
 def _fsync(path: Path) -> None:
+    """Flush a file's data, or a folder's entries, to the disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -60,61 +66,88 @@ def _write_database(temporary: Path, tables: Tables) -> None:
 
 
 def _write_parquet_version(versions: Path, tables: Tables) -> Path:
+    """Write the tables into a new version folder: under a hidden partial name first, each
+    file fsynced, then renamed; a killed run leaves only a `.partial` folder behind."""
     versions.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    version = versions / f"{stamp}-{uuid.uuid4().hex[:8]}"
-    version.mkdir()
+    name = f"{stamp}-{uuid.uuid4().hex[:8]}"
+    partial = versions / f".{name}{PARTIAL_SUFFIX}"
+    partial.mkdir()
     con = duckdb.connect()
     try:
-        for name, (frame, columns) in tables.items():
-            _create_table(con, name, frame, columns)
-            con.execute(f"copy {name} to '{version / (name + '.parquet')}' (format parquet)")
+        for table, (frame, columns) in tables.items():
+            _create_table(con, table, frame, columns)
+            path = partial / f"{table}.parquet"
+            con.table(table).write_parquet(str(path))  # the path is an argument, never SQL text
+            _fsync(path)
     finally:
         con.close()
-    _fsync(version)
+    _fsync(partial)
+    version = versions / name
+    os.replace(partial, version)
+    _fsync(versions)
     return version
 
 
-def publish_atomically(database: Path, parquet_link: Path, tables: Tables) -> Path:
+def publish_atomically(
+    database: Path, parquet_link: Path, tables: Tables, *, before_swap: Callable[[], None] | None = None
+) -> Path:
     """Write everything aside first; then two renames put the new version in place.
 
     Until the first rename nothing a reader sees has changed, so a run that fails or is
-    killed while writing leaves the previous version whole (its leftovers are temporary
-    files that the next run removes).
+    killed while writing (or finds the disk full) leaves the previous version whole; its
+    leftovers are removed here and by the next run. `before_swap` is called when the new
+    version is complete and not yet in place (the test-only fault pause "swap").
     """
     database.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(database.parent)
-    temporary = database.with_name(f".{database.name}.{uuid.uuid4().hex}.tmp")
     versions = parquet_link.with_name(parquet_link.name + ".versions")
+    remove_leftovers(database.parent, versions)
+    temporary = database.with_name(f".{database.name}.{uuid.uuid4().hex}.tmp")
     try:
         _write_database(temporary, tables)
         version = _write_parquet_version(versions, tables)
-        pause = float(os.environ.get(PAUSE_BEFORE_SWAP_ENV, "0") or 0)
-        if pause > 0:
-            time.sleep(pause)
+        if before_swap is not None:
+            before_swap()
         new_link = parquet_link.with_name(f".{parquet_link.name}.{uuid.uuid4().hex}.link")
         os.symlink(os.path.relpath(version, parquet_link.parent), new_link)
         if parquet_link.exists() and not parquet_link.is_symlink():
             # A plain directory (an older layout) cannot be replaced by a link in one step.
             shutil.move(str(parquet_link), str(versions / f"legacy-{version.name}"))
+        # A WAL beside the published file can only be a crash's leftover (the file is
+        # replaced whole, never written in place): DuckDB would replay it into the new file.
+        stray_wal(database).unlink(missing_ok=True)
         os.replace(temporary, database)
         os.replace(new_link, parquet_link)
         _fsync(database.parent)
     finally:
-        remove_leftovers(database.parent)
-    _prune_versions(versions, keep=version)
+        remove_leftovers(database.parent, versions)
+    _prune_versions(versions, keep=version, current=parquet_link)
     return version
 
 
-def remove_leftovers(folder: Path) -> None:
-    """Temporary files of an earlier run that was killed before its renames."""
+def stray_wal(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
+def remove_leftovers(folder: Path, versions: Path | None = None) -> None:
+    """Temporary files of an earlier run that was killed (or failed) before its renames:
+    the hidden database files and their WAL, new links, and partial Parquet versions."""
     for leftover in list(folder.glob(".*.tmp")) + list(folder.glob(".*.tmp.wal")) + list(folder.glob(".*.link")):
         if leftover.is_symlink() or leftover.is_file():
             leftover.unlink(missing_ok=True)
+    if versions is not None and versions.is_dir():
+        for partial in versions.glob(f".*{PARTIAL_SUFFIX}"):
+            shutil.rmtree(partial, ignore_errors=True)
 
 
-def _prune_versions(versions: Path, keep: Path) -> None:
-    """Keep the newest few versions: a reader may still be reading an older one."""
-    old = sorted((p for p in versions.iterdir() if p.is_dir() and p != keep), key=lambda p: p.name)
+def _prune_versions(versions: Path, keep: Path, current: Path | None = None) -> None:
+    """Keep the newest few versions: a reader may still be reading an older one. The
+    version the link points to is never removed."""
+    linked = current.resolve() if current is not None and current.is_symlink() else None
+    old = sorted(
+        (p for p in versions.iterdir() if p.is_dir() and p != keep and not p.name.startswith(".")
+         and p.resolve() != linked),
+        key=lambda p: p.name,
+    )
     for stale in old[: max(0, len(old) - (KEEP_PARQUET_VERSIONS - 1))]:
         shutil.rmtree(stale, ignore_errors=True)

@@ -33,6 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.core.identity_codes import redact
+from pipelines.core.landing import RefusedFile, file_sha256
 from pipelines.core.months import month_text, parse_month
 from pipelines.core.private_files import (
     copy_private,
@@ -371,6 +372,43 @@ def quarantine(path: Path, source: str, month: date, quarantine_dir: Path, reaso
     # The reason is built without values of the file; redacted again, as everything leaving ingest.
     write_private_text(target.with_name(target.name + ".reason.txt"), redact(reason).rstrip() + "\n")
     return target
+
+
+# Refused files (pipelines.core.landing.refused_files) are kept apart from the months'
+# quarantine: they have no month, or one Kaira does not process.
+REFUSED_FOLDER = "refused"
+
+
+def quarantine_refused_file(refused: RefusedFile, quarantine_dir: Path) -> tuple[Path, bool]:
+    """Copy a refused landing file to quarantine_dir/<source>/refused/<UTC time>_<name>,
+    with `<that>.reason.txt` beside it, unless a copy with the same bytes is there already
+    (the sensor looks every minute, `kaira run` at every run). Returns (the copy, whether
+    it is new). Copied, not moved: the landing folder is the supplier's; owner-only, as
+    the months' quarantine."""
+    folder = private_dir(Path(quarantine_dir) / refused.source / REFUSED_FOLDER, root=Path(quarantine_dir))
+    if refused.path.is_symlink():
+        # Its target is not the supplier's delivery and is never read: only the reason is kept.
+        reason_path = folder / f"{refused.path.name}.symlink.reason.txt"
+        if reason_path.exists():
+            return reason_path, False
+        write_private_text(reason_path, redact(f"{refused.relative_name}: not read: a symbolic link in the landing "
+                                               "folder is not a delivery; put the file itself there.\n"))
+        return reason_path, True
+    digest = file_sha256(refused.path)
+    for earlier in sorted(folder.glob(f"*_{refused.path.name}")):
+        if earlier.is_file() and not earlier.name.endswith(".reason.txt") and file_sha256(earlier) == digest:
+            return earlier, False
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = copy_private(refused.path, folder / f"{stamp}_{refused.path.name}")
+    reason = (
+        f"{refused.relative_name}: not read: {refused.reason}.\n"
+        "The months with valid file names were processed without it. Deliver the file again under "
+        "the name of its month (tyonhakijat/tyonhakijat_YYYY-MM.csv or kela/tmt_YYYY-MM.csv), "
+        "or remove it from the landing folder.\n"
+    )
+    # A file name is the supplier's text: no identity code leaves it.
+    write_private_text(target.with_name(target.name + ".reason.txt"), redact(reason))
+    return target, True
 
 
 def _spec(source: str) -> SourceSpec:

@@ -27,8 +27,8 @@ import duckdb
 import pytest
 
 from pipelines.cli.runner import run_months
+from pipelines.core.fault_injection import marker_path
 from pipelines.partitions import range_tags
-from pipelines.publish.writer import PAUSE_BEFORE_SWAP_ENV
 from tests.helpers import generated_pipeline_run, query
 
 pytestmark = pytest.mark.e2e
@@ -147,18 +147,20 @@ def test_a_run_killed_while_publishing_leaves_the_previous_version_and_the_next_
     settings, instance = pipeline
     before = digest(settings.published_path)
     rows_before = query(settings.published_path, "select count(*) from indicators_monthly")
-    env = {**os.environ, PAUSE_BEFORE_SWAP_ENV: "60"}
+    # The test-only fault pause (docs/faults.md): hold the run with the new version written
+    # aside, before the renames.
+    env = {**os.environ, "KAIRA_FAULT_PAUSE": "swap:120"}
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli.main", "run", "--from", LAST, "--to", LAST],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 300
-        while not list(settings.warehouse_dir.glob(".published.duckdb.*.tmp")):
+        while not marker_path(settings, "swap").exists():
             assert process.poll() is None, "the run ended before publishing"
             assert time.monotonic() < deadline, "publishing never started"
             time.sleep(0.2)
-        time.sleep(1.0)  # inside the pause: the new version is written aside, not yet moved
+        assert list(settings.warehouse_dir.glob(".published.duckdb.*.tmp"))  # written aside, not yet moved
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()

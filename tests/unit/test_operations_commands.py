@@ -116,7 +116,7 @@ def stand_in_runner(fail: bool):
     defs = dg.Definitions(assets=[*INGEST, published(fail), followup_reports],
                           asset_checks=[kela_rows_present, kela_counter_rises], jobs=[dg.define_asset_job("monthly_job")])
 
-    def run_months(first, last, instance=None, *, on_event=None):
+    def run_months(first, last, instance=None, *, on_event=None, publish=True):
         run_id = str(uuid.uuid4())
         instance.add_event_listener(run_id, on_event)
         result = defs.resolve_job_def("monthly_job").execute_in_process(
@@ -308,3 +308,93 @@ def test_progress_lines_and_a_heartbeat_for_a_long_step(tmp_path):
     progress._running["kaira_monthly_models"] = time.monotonic() - 75
     progress.beat()
     assert "dbt models and tests still running (1 min 15 s)" in "".join(lines)
+
+
+# --- faults around the run (docs/faults.md) --------------------------------------------------
+
+
+def test_a_misnamed_file_is_quarantined_named_and_alerted_and_the_valid_months_publish(kaira_env, monkeypatch, capfd):
+    settings = kaira_env
+    monkeypatch.setattr("pipelines.cli.runner.run_months", stand_in_runner(fail=False))
+    bad = settings.landing_dir / "tyonhakijat" / "tyonhakijat_2010-13.csv"
+    bad.write_text("rows\n")
+    (settings.landing_dir / "kela" / "tmt_2024-03.csv").write_text("rows\n")  # Kela only: waits
+    assert kaira_run() == 0
+    out, err = capfd.readouterr()
+    assert err == ""
+    (copy,) = (settings.quarantine_dir / "jobseeker_spells" / "refused").glob("*_tyonhakijat_2010-13.csv")
+    (alert,) = (settings.warehouse_dir / "alerts").glob("*.txt")
+    for expected in (
+        "refused landing files (not read; quarantined):",
+        f"tyonhakijat/tyonhakijat_2010-13.csv: '2010-13' is not a month (YYYY-MM, the month 01-12); not read "
+        f"(quarantined as {copy})",
+        f"alert: {alert}",
+        "waiting for their second file:",
+        "2024-03: waits for tyonhakijat/tyonhakijat_2024-03.csv; not processed, not published",
+        "kaira: done in", "2 months 2024-01..2024-02", "months 2024-01 .. 2024-02 (2)",
+    ):
+        assert expected in out, expected
+    assert "tyonhakijat/tyonhakijat_2010-13.csv" in alert.read_text()
+
+
+def test_a_run_left_started_by_a_killed_process_is_marked_failed_and_the_next_run_proceeds(kaira_env, monkeypatch, capfd):
+    from dagster._core.storage.dagster_run import RunOpConcurrency
+
+    from pipelines.automation.history import PID_TAG
+    from pipelines.cli.dagster_home import prepare_dagster_home
+
+    settings = kaira_env
+    monkeypatch.setattr("pipelines.cli.runner.run_months", stand_in_runner(fail=False))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    # Not opened in a `with`: that would leave Dagster's definitions-state variable pointing
+    # at this instance once it is closed (tests/conftest.py).
+    instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(settings.dagster_home)))
+    killed = instance.add_run(dg.DagsterRun(
+        job_name="monthly_job", status=dg.DagsterRunStatus.STARTED,
+        tags={**range_tags("2024-01", "2024-02"), PID_TAG: str(dead.pid)},
+        run_op_concurrency=RunOpConcurrency(root_key_counts={}, has_unconstrained_root_nodes=False,
+                                            all_pools={WAREHOUSE_WRITER_POOL}),
+    ))
+    assert kaira_run() == 0  # refused before: "a Dagster run is writing the warehouse"
+    out, _ = capfd.readouterr()
+    assert "runs of killed processes, marked failed:" in out
+    assert f"run {killed.run_id} (monthly_job) was left 'STARTED' by a process that is gone (no process {dead.pid}" in out
+    (alert,) = (settings.warehouse_dir / "alerts").glob(f"*_{killed.run_id}.txt")
+    assert "marked failed by kaira run" in alert.read_text()
+    assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+    instance.dispose()
+
+
+def test_a_changed_scope_refuses_a_run_of_some_months_and_recomputes_a_run_of_all(kaira_env, monkeypatch, capfd):
+    settings = kaira_env
+    monkeypatch.setattr("pipelines.cli.runner.run_months", stand_in_runner(fail=False))
+    monkeypatch.setattr("pipelines.cli.commands.held_months", lambda settings: ["2024-01", "2024-02"])
+    settings.warehouse_dir.mkdir(parents=True)
+    settings.warehouse_path.write_bytes(b"")  # the marts' months are the stand-in's above
+    assert kaira_run() == 0
+    capfd.readouterr()
+    monkeypatch.setenv("KAIRA_AREA_SCOPE", "all")
+    assert kaira_run(first="2024-02") == 1
+    err = capfd.readouterr().err
+    assert "computed with KAIRA_AREA_SCOPE=MK18" in err and "Run `kaira run` without --from/--to" in err
+    assert kaira_run() == 0
+    out = capfd.readouterr().out
+    assert "settings changed: the warehouse's months 2024-01..2024-02 were computed with KAIRA_AREA_SCOPE=MK18" in out
+    assert "recomputing every month (2024-01..2024-02) under these settings" in out
+
+
+def test_gaps_run_as_ranges_and_only_the_last_range_publishes(kaira_env, monkeypatch, capfd):
+    settings = kaira_env
+    calls = []
+    runner = stand_in_runner(fail=False)
+
+    def recording(first, last, instance=None, *, on_event=None, publish=True):
+        calls.append((first, last, publish))
+        return runner(first, last, instance, on_event=on_event)
+
+    monkeypatch.setattr("pipelines.cli.runner.run_months", recording)
+    for path in delivery_paths(settings.landing_dir, "2024-05").values():
+        path.write_text("rows\n")
+    assert kaira_run() == 0
+    assert calls == [("2024-01", "2024-02", False), ("2024-05", "2024-05", True)]

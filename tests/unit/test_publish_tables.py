@@ -115,11 +115,13 @@ def test_publication_records_the_synthetic_flag_and_the_months():
 
     published = pd.DataFrame([cell("2010-11-01", "MK18", "total", "unemployed", 1.0),
                               cell("2010-12-01", "MK18", "total", "unemployed", 1.0)])
-    row = publication("run-1", published, "MK18", 5, synthetic=True).iloc[0]
+    row = publication("run-1", published, "MK18", 5, synthetic=True, municipality_set="real").iloc[0]
     assert list(row.index) == list(PUBLICATION_COLUMNS)
+    assert (row["area_scope"], row["municipality_set"], row["suppression_threshold"]) == ("MK18", "real", 5)
     assert row["synthetic"] and row["data_note_fi"] == SYNTHETIC_NOTE_FI
     assert (row["first_month"], row["last_month"]) == (pd.Timestamp("2010-11-01"), pd.Timestamp("2010-12-01"))
-    assert pd.isna(publication("run-2", published, "all", 5, synthetic=False).iloc[0]["data_note_fi"])
+    assert pd.isna(publication("run-2", published, "all", 5, synthetic=False,
+                               municipality_set="synthetic").iloc[0]["data_note_fi"])
 
 
 def test_run_checks_columns_are_the_rows_the_validation_record_gives():
