@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 from pipelines.core.settings import load_settings
+from pipelines.publish.tables import PUBLISHED_TABLES, SCHEMA_VERSION
 from pipelines.publish.writer import publish_atomically
 from pipelines.reports import browser
 from pipelines.reports.formatting import format_count
@@ -117,6 +118,18 @@ def metric_values(page: LivePage) -> list[str]:
 
 def distinct_colours(image: Image.Image) -> int:
     return len(image.convert("RGB").getcolors(maxcolors=image.width * image.height))
+
+
+def test_the_run_published_the_contracts_columns_and_its_schema_version(run):
+    _root, settings = run
+    for table in PUBLISHED_TABLES:
+        columns = query(
+            settings.published_path,
+            "select column_name, data_type from information_schema.columns where table_name = ? order by ordinal_position",
+            [table.name],
+        )
+        assert dict(columns) == table.types and [name for name, _ in columns] == list(table.types), table.name
+    assert query(settings.published_path, "select schema_version from publication") == [(SCHEMA_VERSION,)]
 
 
 def test_a_linked_view_shows_the_published_figure_offline_in_seconds(server, run, chromium, tmp_path):
