@@ -176,3 +176,48 @@ class LivePage:
         shot = self.call("Page.captureScreenshot", format="png")
         png_path.write_bytes(base64.b64decode(shot["data"]))
         return png_path
+
+
+@contextlib.contextmanager
+def running_dashboard(env: dict[str, str], *, port: int | None = None, timeout: float = 120):
+    """`kaira dashboard` started as a user starts it, with the environment `env` (its
+    KAIRA_WAREHOUSE_DIR says which published tables it reads); yields (base URL, seconds
+    until it answered its health check), and stops it afterwards."""
+    import os
+    import socket
+    import sys
+
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    kaira = Path(sys.executable).with_name("kaira")
+    began = time.monotonic()
+    process = subprocess.Popen(
+        [str(kaira), "dashboard", "--port", str(port)],
+        env={"PATH": os.environ["PATH"], **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if process.poll() is not None:
+                raise LivePageError(f"kaira dashboard exited ({process.returncode}): {process.stdout.read().decode()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() - began > timeout:
+                raise LivePageError(f"kaira dashboard did not answer in {timeout:.0f} s")
+            time.sleep(0.1)
+        yield base, time.monotonic() - began
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -245,8 +245,9 @@ def main() -> None:
 
     if publication:
         st.caption(
-            f"Julkaisuajo {publication.run_id}, julkaistu {publication.published_at:%d.%m.%Y %H.%M} UTC. "
-            f"Luvut julkaistaan vain, kun kaikki estävät tarkistukset ovat menneet läpi."
+            f"Julkaisuajo {publication.run_id}, julkaistu {publication.published_at:%d.%m.%Y %H.%M} UTC"
+            + (f", taulujen skeeman versio {publication.schema_version}" if publication.schema_version else "")
+            + ". Luvut julkaistaan vain, kun kaikki estävät tarkistukset ovat menneet läpi."
         )
 
 

@@ -9,12 +9,6 @@ the DevTools protocol once it has rendered (tools/live_page.py), not with a one-
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -27,7 +21,7 @@ from pipelines.publish.writer import publish_atomically
 from pipelines.reports import browser
 from pipelines.reports.formatting import format_count
 from tests.helpers import copied_pipeline_run, environment, query
-from tools.live_page import LivePage
+from tools.live_page import LivePage, running_dashboard
 
 pytestmark = pytest.mark.e2e
 
@@ -57,47 +51,14 @@ def run(pipeline_template, tmp_path_factory):
         yield root, settings
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(run, tmp_path_factory):
     """`kaira dashboard --port <free port>` as a user starts it; (base URL, seconds to healthy)."""
     root, _settings = run
-    port = free_port()
-    home = tmp_path_factory.mktemp("dashboard-home")  # Streamlit's ~/.streamlit stays the test's
-    env = {**environment(root), "PATH": os.environ["PATH"], "HOME": str(home)}
-    env.pop("KAIRA_PSEUDONYM_KEY")  # the dashboard needs no key, and must not get one
-    kaira = Path(sys.executable).with_name("kaira")
-    began = time.monotonic()
-    process = subprocess.Popen(
-        [str(kaira), "dashboard", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"kaira dashboard exited ({process.returncode}): {process.stdout.read().decode()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() - began > 120:
-                pytest.fail("kaira dashboard did not answer in 120 s")
-            time.sleep(0.1)
-        yield base, time.monotonic() - began
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    env = {**environment(root), "HOME": str(tmp_path_factory.mktemp("dashboard-home"))}  # Streamlit's ~/.streamlit
+    env.pop("KAIRA_PSEUDONYM_KEY")  # the dashboard needs no key
+    with running_dashboard(env) as started:
+        yield started
 
 
 def latest_published(database: Path, area: str, indicator: str, sex: str = "total") -> tuple:
