@@ -5,7 +5,10 @@ publisher never writes `published.duckdb` in place: it writes a new file beside 
 moves it over the old one with `os.replace` (pipelines/publish/writer.py). So a connection
 sees one version whole, a run republishing meanwhile never waits for the dashboard nor the
 other way round, and the next request opens the new version. Everything a page shows is read
-through the one connection, so a page never mixes two versions.
+through the one connection, so a page never mixes two versions. (DuckDB shares one open
+database per path within a process: a request that starts while another still reads the old
+version gets the old version too, whole; the connections are closed within the request, so
+the new version follows at once.)
 
 Only the contract's tables are read, by column name (docs/published-tables.md): a table or
 column added later is ignored, an optional table (`publication`, the official statistics'
