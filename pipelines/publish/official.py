@@ -23,49 +23,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from pipelines.publish.tables import (
+    OFFICIAL_CONSISTENCY_COLUMNS,
+    OFFICIAL_RECONCILIATION_COLUMNS,
+    OFFICIAL_STATISTICS_COLUMNS,
+)
 from pipelines.sources.statfin import status_of
 
-OFFICIAL_STATISTICS_COLUMNS = {
-    "source_table": "VARCHAR",
-    "month": "DATE",
-    "area_code": "VARCHAR",
-    "area_level": "VARCHAR",
-    "area_name": "VARCHAR",
-    "parent_area_code": "VARCHAR",
-    "measure": "VARCHAR",
-    "value": "DOUBLE",
-    "status": "VARCHAR",
-    "source_symbol": "VARCHAR",
-    "source_file": "VARCHAR",
-    "source_updated": "TIMESTAMP",
-}
-
-OFFICIAL_CONSISTENCY_COLUMNS = {
-    "source_table": "VARCHAR",
-    "month": "DATE",
-    "area_code": "VARCHAR",
-    "measure": "VARCHAR",
-    "official_value": "DOUBLE",
-    "sum_of_municipalities": "DOUBLE",
-    "municipalities": "INTEGER",
-    "municipalities_without_number": "INTEGER",
-    "status": "VARCHAR",
-}
-
-OFFICIAL_RECONCILIATION_COLUMNS = {
-    "month": "DATE",
-    "area_code": "VARCHAR",
-    "area_level": "VARCHAR",
-    "sex": "VARCHAR",
-    "indicator": "VARCHAR",
-    "measure": "VARCHAR",
-    "derived_value": "DOUBLE",
-    "official_value": "DOUBLE",
-    "difference": "DOUBLE",
-    "relative_difference": "DOUBLE",
-    "status": "VARCHAR",
-}
-
+# The columns are the contract's (pipelines/publish/tables.py).
 # (indicator, sex) of indicators_monthly -> the official measure of table 12r5 (METRICS.md).
 OFFICIAL_COUNTERPARTS: dict[tuple[str, str], str] = {
     ("unemployed", "total"): "TYOTTOMATLOPUSSA",

@@ -109,6 +109,10 @@ def test_the_installed_wheel_runs_from_an_empty_folder_without_writing_into_its_
     where = run([sys.executable, "-c", probe], cwd=work, env=env)
     module, installed = where.split()
     assert Path(module).is_relative_to(site) and installed == "True", where
+    # `kaira dashboard` hands Streamlit its script by path: the installed copy, which must be there.
+    probe = "from pipelines.cli.dashboard_command import app_file as a; print(a()); print(a().is_file())"
+    app, present = run([sys.executable, "-c", probe], cwd=work, env=env).split()
+    assert Path(app).is_relative_to(site) and present == "True", app
 
     run([*kaira, "sample", "--from", MONTHS[0], "--to", MONTHS[-1]], cwd=work, env=env)  # into data/landing
     run([*kaira, "run"], cwd=work, env=env, timeout=600)
