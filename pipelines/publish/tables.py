@@ -26,7 +26,7 @@ from pipelines.core.indicators import SEXES
 # at the end of a table), never rename, remove or retype. tests/unit/test_published_contract.py
 # compares the tables with the schema recorded for each version
 # (tests/fixtures/published_schema.json) and fails on a change without a new version.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: indicators_monthly.parent_area_code and the three official-statistics tables
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,13 @@ INDICATORS_MONTHLY = PublishedTable(
             "lookback_complete",
             "BOOLEAN",
             "whether the month's 16-month look-back is complete (the same on every row of the month)",
+        ),
+        # Added in version 2, last: the contract adds, never renames or reorders.
+        Column(
+            "parent_area_code",
+            "VARCHAR",
+            "the region of a municipality on the count date (Vaala: `MK18` until 2015-12), `SSS` for a region "
+            "when the scope is `all`, else NULL: dashboards and reports group without a second source",
         ),
     ),
 )
@@ -170,13 +177,97 @@ PUBLICATION = PublishedTable(
     ),
 )
 
+# The official statistics (docs/official-statistics.md; built in pipelines/publish/official.py).
+OFFICIAL_STATISTICS = PublishedTable(
+    "official_statistics",
+    "one row per (`source_table`, `month`, `area_code`, `measure`)",
+    (
+        Column("source_table", "VARCHAR", "the StatFin table, e.g. `12r5` (from the file's metadata, else its name)"),
+        Column("month", "DATE", "first day of the month"),
+        Column("area_code", "VARCHAR", "as in the source: `SSS`, `MK18`, `SK182`, `KU205`, `KU199`, ..."),
+        Column(
+            "area_level",
+            "VARCHAR",
+            "`country`, `region`, `subregion`, `municipality` (a code of the current division) or `other`",
+        ),
+        Column("area_name", "VARCHAR", "the file's label (its default language), else Kaira's geography"),
+        Column("parent_area_code", "VARCHAR", "a municipality's region in the current division, else NULL"),
+        Column("measure", "VARCHAR", "the source's code, e.g. `TYOTTOMATLOPUSSA`"),
+        Column("value", "DOUBLE", "the number; NULL without one (the symbol `-` is 0)"),
+        Column(
+            "status",
+            "VARCHAR",
+            "`ok` (a number, also `-`), `confidential` (`...`, `..`), `not_applicable` (`.`)",
+        ),
+        Column("source_symbol", "VARCHAR", "the symbol as written; NULL for a number"),
+        Column("source_file", "VARCHAR", "base name of the file the cell comes from"),
+        Column("source_updated", "TIMESTAMP", "the dataset's `updated` (NULL when the file does not say)"),
+    ),
+)
+
+OFFICIAL_CONSISTENCY = PublishedTable(
+    "official_consistency",
+    "one row per (`source_table`, `month`, region `area_code`, `measure`) for every region of the current "
+    "division present in a file",
+    (
+        Column("source_table", "VARCHAR", "as in `official_statistics`"),
+        Column("month", "DATE", "first day of the month"),
+        Column("area_code", "VARCHAR", "the region (`MK##`)"),
+        Column("measure", "VARCHAR", "the source's code"),
+        Column("official_value", "DOUBLE", "the region's figure; NULL without a number"),
+        Column(
+            "sum_of_municipalities",
+            "DOUBLE",
+            "over its municipalities (current division) that have a number; NULL when none has",
+        ),
+        Column("municipalities", "INTEGER", "its members in the current division"),
+        Column("municipalities_without_number", "INTEGER", "members without a number, or missing from the file"),
+        Column("status", "VARCHAR", "`consistent`, `inconsistent` or `not_checkable`"),
+    ),
+)
+
+OFFICIAL_RECONCILIATION = PublishedTable(
+    "official_reconciliation",
+    "one row per (`month`, `area_code`, `sex`, `indicator`) where a published derived figure and its "
+    "official counterpart (table `12r5`) both exist",
+    (
+        Column("month", "DATE", "as in `indicators_monthly`"),
+        Column("area_code", "VARCHAR", "as in `indicators_monthly`"),
+        Column("area_level", "VARCHAR", "as in `indicators_monthly`"),
+        Column("sex", "VARCHAR", "as in `indicators_monthly`"),
+        Column("indicator", "VARCHAR", "as in `indicators_monthly`"),
+        Column("measure", "VARCHAR", "the official counterpart (docs/official-statistics.md)"),
+        Column("derived_value", "DOUBLE", "the published derived figure; NULL when suppressed"),
+        Column("official_value", "DOUBLE", "the official figure; NULL without a number"),
+        Column("difference", "DOUBLE", "derived − official; NULL when either is missing"),
+        Column("relative_difference", "DOUBLE", "difference / official; NULL when official is 0"),
+        Column(
+            "status",
+            "VARCHAR",
+            "the first that applies: `derived_suppressed`, `official_unavailable`, `not_comparable`, `agree`, "
+            "`differs`",
+        ),
+    ),
+)
+
 # Every published table, in the order of the contract page.
-PUBLISHED_TABLES: tuple[PublishedTable, ...] = (INDICATORS_MONTHLY, TARGET_FOLLOWUP, RUN_CHECKS, PUBLICATION)
+PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
+    INDICATORS_MONTHLY,
+    TARGET_FOLLOWUP,
+    RUN_CHECKS,
+    PUBLICATION,
+    OFFICIAL_STATISTICS,
+    OFFICIAL_CONSISTENCY,
+    OFFICIAL_RECONCILIATION,
+)
 
 INDICATORS_COLUMNS = INDICATORS_MONTHLY.types
 TARGET_COLUMNS = TARGET_FOLLOWUP.types
 RUN_CHECKS_COLUMNS = RUN_CHECKS.types
 PUBLICATION_COLUMNS = PUBLICATION.types
+OFFICIAL_STATISTICS_COLUMNS = OFFICIAL_STATISTICS.types
+OFFICIAL_CONSISTENCY_COLUMNS = OFFICIAL_CONSISTENCY.types
+OFFICIAL_RECONCILIATION_COLUMNS = OFFICIAL_RECONCILIATION.types
 
 
 def published_schema() -> dict[str, list[list[str]]]:
