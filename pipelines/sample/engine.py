@@ -5,7 +5,7 @@ all persons together in rounds: round k draws the k-th episode of every person w
 still within the simulated period, so each round is a handful of numpy operations over
 an array of persons, and the cost grows with the number of episodes, not of days. The
 same code serves Kainuu (some 10,000 registered at a time) and the national scale
-(some 500,000).
+(some 450,000).
 
 A move to another municipality splits an episode into two spells that touch, with the
 same status (and service); the person then lives in the new municipality. People who

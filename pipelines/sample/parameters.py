@@ -7,14 +7,18 @@ type's transition row. Two pseudo-statuses are not written to the register: GAP 
 absence, e.g. the job search lapsed for a few weeks) and AWAY (working or studying outside
 the register for months or years); EXIT ends the person's history for good.
 
-The figures were tuned (checked with `kaira calibrate` on a run of the sample) so that Kainuu's structural unemployment
-follows what the KAIRA project's final report tells (about 4,470 in 2008-02, 25 % fewer at
-the end of 2010, close to 3,000 at the end of 2012, long-term unemployed near 800).
-Calendar multipliers carry the business cycle: a slowly improving economy to 2008, the 2009
-recession (lay-offs), the project's activation years 2008-2010, flat from 2014 on (ranges
-outside 2004-2013 are plausible but not calibrated to anything). The national scale uses the
-same dynamics in every region, only with more or fewer hard-to-employ newcomers, so its
-figures are Kainuu-like rather than Finland's.
+The modelled population is the hard-to-employ (type chronic); the other three types are the
+short-term newcomers of the fitted inflow (fitted_inflow.py), who register once and leave.
+The modelled figures were tuned (checked with `kaira calibrate` on a run of the sample) so
+that Kainuu's structural unemployment follows what the KAIRA project's final report tells
+(about 4,470 in 2008-02, 25 % fewer at the end of 2010, close to 3,000 at the end of 2012,
+long-term unemployed near 800) while leaving room under Statistics Finland's official
+unemployed for the fitted newcomers (docs/sample-calibration.md). Calendar multipliers carry
+the business cycle: a slowly improving economy to 2008, the 2009 recession (lay-offs), the
+project's activation years 2008-2010, flat from 2014 on (ranges outside 2004-2013 are
+plausible but not calibrated to anything). The national scale uses the same dynamics in
+every region, only with more or fewer hard-to-employ people, so its figures are Kainuu-like
+rather than Finland's.
 """
 
 from __future__ import annotations
