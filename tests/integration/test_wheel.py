@@ -55,8 +55,13 @@ def listing(folder: Path) -> dict[str, tuple[int, int]]:
 
 def expected_package_data() -> set[str]:
     """The wheel's names of the files that must ship: every file of the mapped folders
-    (dbt's output and dotfiles aside), the instance settings and the sample's geography."""
-    names = {"pipelines/dagster.yaml", "pipelines/sample/finland_municipalities.csv"}
+    (dbt's output and dotfiles aside), the instance settings, the sample's geography and its
+    fitted inflow."""
+    names = {
+        "pipelines/dagster.yaml",
+        "pipelines/sample/finland_municipalities.csv",
+        "pipelines/sample/kainuu_short_term_inflow.csv",
+    }
     for folder in SHIPPED_FOLDERS:
         for path in (REPO / folder).rglob("*"):
             relative = path.relative_to(REPO / folder)
