@@ -1,4 +1,4 @@
-"""The CLI's operating commands: `kaira run`, `kaira demo`, `kaira repseudonymise`, `kaira calibrate`."""
+"""The CLI's operating commands: `kaira run`, `kaira demo`, `kaira repseudonymise`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import traceback
 from dataclasses import dataclass, field
 
 from pipelines.core.identity_codes import redact
-from pipelines.core.kaira_report import KAINUU, REPORTED_FIGURES
 from pipelines.core.settings import load_settings
 
 
@@ -34,9 +33,6 @@ def add_operation_parsers(subparsers) -> None:
     )
     repseudonymise.add_argument("--wait", action="store_true", help="wait while another run writes the warehouse")
     repseudonymise.set_defaults(handler=repseudonymise_command)
-
-    calibrate = subparsers.add_parser("calibrate", help="the sample's Kainuu figures against KAIRA's reported ones")
-    calibrate.set_defaults(handler=calibrate_command)
 
 
 def _fail(message: str) -> int:
@@ -532,36 +528,3 @@ def _restore(warehouse, aside) -> None:
         _remove_database(warehouse)
         _move_database(aside, warehouse)
 
-
-def calibration_figures(warehouse_path) -> dict[str, float]:
-    """Each of KAIRA's reported figures as the warehouse has it for Kainuu (NaN if missing)."""
-    import duckdb
-
-    con = duckdb.connect(str(warehouse_path), read_only=True)
-    try:
-        figures = {}
-        for figure in REPORTED_FIGURES:
-            (value,) = con.execute(
-                "select avg(value) from marts.fct_indicators_monthly "
-                "where area_code = ? and sex = 'total' and indicator = ? and strftime(month, '%Y-%m') in ?",
-                [KAINUU, figure.indicator, list(figure.months)],
-            ).fetchone()
-            figures[figure.name] = float(value) if value is not None else float("nan")
-        return figures
-    finally:
-        con.close()
-
-
-def calibrate_command(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    figures = calibration_figures(settings.warehouse_path)
-    print("Kainuu (MK18), synthetic sample against KAIRA's reported figures")
-    all_within = True
-    for figure in REPORTED_FIGURES:
-        got = figures[figure.name]
-        deviation = (got - figure.value) / figure.value
-        within = abs(deviation) <= figure.tolerance
-        all_within &= within
-        print(f"  {figure.name:38s} {got:8.0f}  KAIRA {figure.value:6.0f}  {deviation:+6.1%}  "
-              f"{'ok' if within else 'OUTSIDE'} (±{figure.tolerance:.0%})")
-    return 0 if all_within else 1

@@ -8,7 +8,8 @@ import numpy as np
 
 from . import faults as fault_injection
 from .dates import month_first_day, month_label, month_last_day
-from .engine import Simulation, simulate
+from .engine import FittedNewcomers, Simulation, simulate
+from .fitted_inflow import FittedInflow, load_fitted_inflow
 from .geography import geography_for
 from .identity import allocate_codes, format_codes
 from .kela import TmtPayments, derive_payments
@@ -38,17 +39,26 @@ FAULT_DESCRIPTIONS = {
 }
 
 
-# Independent random streams per concern, derived from the seed.
-_REGISTER_STREAM, _BENEFIT_STREAM, _PAYMENT_STREAM = 0, 1, 2
+# Independent random streams per concern, derived from the seed. The fitted newcomers have
+# their own two, so that refitting their inflow leaves the modelled persons as they were.
+_REGISTER_STREAM, _BENEFIT_STREAM, _PAYMENT_STREAM, _FITTED_STREAM, _FITTED_BENEFIT_STREAM = 0, 1, 2, 3, 4
 
 
-def build_simulation(options: SampleOptions) -> Simulation:
+def build_simulation(options: SampleOptions, inflow: FittedInflow | None = None) -> Simulation:
+    """The simulation behind the sample; `inflow` replaces the shipped fitted table (the
+    fitting tool tries its candidates this way)."""
+    fitted = FittedNewcomers(
+        inflow if inflow is not None else load_fitted_inflow(),
+        np.random.default_rng([options.seed, _FITTED_STREAM]),
+        np.random.default_rng([options.seed, _FITTED_BENEFIT_STREAM]),
+    )
     return simulate(
         geography_for(options.scale),
         month_first_day(options.simulation_first_month),
         month_last_day(options.last_month),
         np.random.default_rng([options.seed, _REGISTER_STREAM]),
         np.random.default_rng([options.seed, _BENEFIT_STREAM]),
+        fitted,
     )
 
 

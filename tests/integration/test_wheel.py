@@ -55,9 +55,13 @@ def listing(folder: Path) -> dict[str, tuple[int, int]]:
 
 def expected_package_data() -> set[str]:
     """The wheel's names of the files that must ship: every file of the mapped folders
-    (dbt's output and dotfiles aside), the instance settings, the sample's geography and the
-    real official series the demo lands."""
-    names = {"pipelines/dagster.yaml", "pipelines/sample/finland_municipalities.csv"}
+    (dbt's output and dotfiles aside), the instance settings, the sample's geography and its
+    fitted inflow, and the real official series the demo lands."""
+    names = {
+        "pipelines/dagster.yaml",
+        "pipelines/sample/finland_municipalities.csv",
+        "pipelines/sample/kainuu_short_term_inflow.csv",
+    }
     names |= {f"pipelines/official_data/{path.name}" for path in (REPO / "pipelines" / "official_data").iterdir()}
     for folder in SHIPPED_FOLDERS:
         for path in (REPO / folder).rglob("*"):
