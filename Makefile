@@ -4,6 +4,8 @@
 #   make test-fast  the unit tests only (pure functions, seconds)
 #   make lint       ruff on the Python, sqlfluff on the dbt SQL
 #   make wheel      build the package (with its dbt project, suites and report assets) into dist/
+#   make dashboard  serve the dashboard over the published tables (PORT=8611 to choose the port)
+#   make docs       the published contract's page from the code, and the dbt documentation site
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,7 +17,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 # the fallback below never pseudonymises real registers with it (docs/security.md).
 DEMO_KEY := kaira-demo-key-not-secret-synthetic-only
 
-.PHONY: setup demo test test-fast lint dev wheel clean-data
+.PHONY: setup demo test test-fast lint dev wheel clean-data dashboard docs
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -55,6 +57,24 @@ test-fast: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
+
+# Reads only the published tables; needs no key (KAIRA_PSEUDONYM_KEY is not passed to it).
+PORT ?= 8501
+dashboard: setup
+	$(BIN)/kaira dashboard --port $(PORT)
+
+# docs/published-tables.md's column tables from pipelines/publish/tables.py, then dbt's site
+# (models, tests, lineage to the exposures: the reports and the dashboard) in data/dbt_docs.
+# --empty-catalog and a warehouse folder of its own: the site is built from the project alone,
+# never opening the working warehouse, which a run may be writing (DuckDB has one writer). View it with
+# `.venv/bin/python -m http.server -d data/dbt_docs 8080` (the page fetches its JSON files).
+DBT_DOCS := data/dbt_docs
+docs: setup
+	$(BIN)/python tools/published_contract.py
+	mkdir -p $(DBT_DOCS)/no_warehouse
+	cd dbt_project && KAIRA_WAREHOUSE_DIR=$(CURDIR)/$(DBT_DOCS)/no_warehouse ../$(BIN)/dbt docs generate \
+		--quiet --empty-catalog --profiles-dir . --target-path ../$(DBT_DOCS) --log-path ../$(DBT_DOCS)/logs
+	@echo "dbt documentation: $(DBT_DOCS)/index.html"
 
 dev: setup
 	$(WITH_KEY) $(BIN)/dagster dev -w workspace.yaml

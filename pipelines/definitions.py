@@ -10,11 +10,12 @@ import dagster as dg
 from pipelines.automation.failure_alert import run_failure_alert
 from pipelines.automation.schedule import monthly_schedule
 from pipelines.automation.sensor import landing_sensor
-from pipelines.jobs import monthly_job, reference_job
+from pipelines.jobs import monthly_job, official_job, reference_job
 from pipelines.publish.assets import published_tables
 from pipelines.reports.assets import followup_reports
 from pipelines.resources import SettingsResource, WarehouseResource
 from pipelines.sources.assets import raw_jobseeker_spells, raw_kela_payments
+from pipelines.sources.official_assets import raw_official_statistics
 from pipelines.validation.warehouse_checks import mart_checks, source_checks
 from pipelines.warehouse.assets import kaira_monthly_models, kaira_reference_models
 from pipelines.warehouse.project import dbt_resource
@@ -26,13 +27,14 @@ defs = dg.Definitions(
     assets=[
         raw_jobseeker_spells,
         raw_kela_payments,
+        raw_official_statistics,
         kaira_reference_models,
         kaira_monthly_models,
         published_tables,
         followup_reports,
     ],
     asset_checks=[*source_checks, mart_checks],
-    jobs=[reference_job, monthly_job],
+    jobs=[reference_job, monthly_job, official_job],
     schedules=[monthly_schedule],
     sensors=[landing_sensor, run_failure_alert],
     resources={"dbt": dbt_resource(), "settings": settings, "warehouse": WarehouseResource(settings=settings)},

@@ -52,3 +52,9 @@ def instance_settings_file() -> Path:
     """The Dagster instance settings (run queue, the warehouse writer pool) copied into
     $DAGSTER_HOME; package data of `pipelines` itself."""
     return Path(str(files("pipelines") / "dagster.yaml"))
+
+
+def real_statfin_kainuu_file() -> Path:
+    """The real StatFin 12r5 series of Kainuu 2006-01 … 2023-10 as a PX file (credit line
+    in the file and in official_data/README.md); package data of `pipelines` itself."""
+    return Path(str(files("pipelines") / "official_data" / "statfin_12r5_kainuu_2006-01_2023-10.px"))

@@ -243,7 +243,9 @@ def write_published(
         ]
     con = duckdb.connect(str(path))
     try:
-        _create(con, "indicators_monthly", INDICATORS_COLUMNS, indicators)
+        # parent_area_code, the contract's last column: the region of each municipality
+        with_parent = [(*row, REGION[0] if row[3] == "municipality" else None) for row in indicators]
+        _create(con, "indicators_monthly", INDICATORS_COLUMNS, with_parent)
         _create(con, "target_followup", TARGET_COLUMNS, target_rows(indicators))
         _create(con, "run_checks", RUN_CHECKS_COLUMNS, check_rows(failed_warning=failed_warning))
     finally:

@@ -1,4 +1,4 @@
-"""The CLI's operating commands: `kaira run`, `kaira demo`, `kaira repseudonymise`, `kaira calibrate`."""
+"""The CLI's operating commands: `kaira run`, `kaira demo`, `kaira repseudonymise`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import traceback
 from dataclasses import dataclass, field
 
 from pipelines.core.identity_codes import redact
-from pipelines.core.kaira_report import KAINUU, REPORTED_FIGURES
 from pipelines.core.settings import load_settings
 
 
@@ -34,9 +33,6 @@ def add_operation_parsers(subparsers) -> None:
     )
     repseudonymise.add_argument("--wait", action="store_true", help="wait while another run writes the warehouse")
     repseudonymise.set_defaults(handler=repseudonymise_command)
-
-    calibrate = subparsers.add_parser("calibrate", help="the sample's Kainuu figures against KAIRA's reported ones")
-    calibrate.set_defaults(handler=calibrate_command)
 
 
 def _fail(message: str) -> int:
@@ -72,18 +68,28 @@ def run_command(args: argparse.Namespace) -> int:
         window = month_window(args.first, args.last)
     except ValueError as error:
         return _fail(str(error))
-    if settings.pseudonym_key is None:
+    # Public-data mode: only official statistics landed, no register: no key is needed.
+    public_data = public_data_mode(settings.landing_dir)
+    if settings.pseudonym_key is None and not public_data:
         return _fail(settings.pseudonym_key_problem or MISSING_KEY)
     # The lock first, before seconds of imports: a second run fails at once.
     try:
         with exclusive_warehouse_lock(settings.warehouse_dir, wait=args.wait, on_wait=_say):
             # Refused before any Dagster run: a refused key changes nothing at all.
-            refusal = key_refusal(settings) or interrupted_repseudonymisation(settings)
+            refusal = None if public_data else key_refusal(settings) or interrupted_repseudonymisation(settings)
             if refusal:
                 return _fail(refusal)
             return run_window(window, settings, wait=args.wait)
     except WarehouseBusyError as error:
         return _fail(str(error))
+
+
+def public_data_mode(landing_dir) -> bool:
+    """Only official statistics have landed: no register file of any month, some StatFin file."""
+    from pipelines.core.landing import half_landed_months, landed_months
+    from pipelines.sources.official import has_official_files
+
+    return not landed_months(landing_dir) and not half_landed_months(landing_dir) and has_official_files(landing_dir)
 
 
 MISSING_KEY = "KAIRA_PSEUDONYM_KEY is not set: person-level data is not loaded without a key"
@@ -153,6 +159,8 @@ def run_window(window: tuple[str | None, str | None], settings, *, wait: bool) -
             names = " and ".join(_relative(path, settings.landing_dir) for path in missing)
             preamble.waiting.append(f"{month}: waits for {names}; not processed, not published")
     months = [m for m in landed_months(settings.landing_dir) if _within(m, window)]
+    if not months and public_data_mode(settings.landing_dir):
+        return run_locked([], settings, wait=wait, preamble=preamble)
     if not months:
         waiting = f" ({'; '.join(preamble.waiting)})" if preamble.waiting else ""
         return _fail(f"no month with both register files in {settings.landing_dir} for that range{waiting}")
@@ -200,7 +208,10 @@ def run_locked(months: list[str], settings, *, wait: bool, preamble: Preamble | 
     began = time.monotonic()
     home = prepare_dagster_home(settings.dagster_home)
     log_path = settings.warehouse_dir / "logs" / f"kaira-run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    _say(f"{plural(len(months), 'month')} {describe_months(months)}; Dagster instance {home}")
+    if months:
+        _say(f"{plural(len(months), 'month')} {describe_months(months)}; Dagster instance {home}")
+    else:
+        _say(f"public-data mode: only official statistics in {settings.landing_dir}; Dagster instance {home}")
     _say(f"Dagster's and dbt's own output goes to {log_path}")
 
     run_ids: list[str] = []
@@ -242,6 +253,14 @@ def run_locked(months: list[str], settings, *, wait: bool, preamble: Preamble | 
                 progress.line(plan.note)
             ranges = contiguous_ranges(months) if plan is not None else []
             with progress.heartbeat():
+                if not months and plan is not None:
+                    from pipelines.cli.runner import run_public_data
+
+                    progress.line("official statistics (public-data mode)")
+                    outcome = run_public_data(instance=instance, on_event=progress.on_event)
+                    run_ids += outcome.run_ids
+                    if not outcome.success:
+                        failed_run = outcome.run_ids[-1] if outcome.run_ids else None
                 for index, (first, last) in enumerate(ranges):
                     wait_for_writer_runs(instance, wait=wait, exclude=set(run_ids), on_wait=progress.line)
                     progress.line(f"months {first} .. {last}")
@@ -341,6 +360,12 @@ def demo_command(args: argparse.Namespace) -> int:
         print(f"kaira: writing the synthetic sample into {settings.landing_dir} "
               "(Synteettinen esimerkkiaineisto – ei todellisia henkilöitä)", flush=True)
         generate_sample(settings.landing_dir)
+    from pipelines.sources.official import land_real_kainuu_series
+
+    landed = land_real_kainuu_series(settings.landing_dir)
+    if landed is not None:
+        print(f"kaira: landed the real official series of Kainuu (StatFin 12r5, 2006-01 … 2023-10) as {landed} "
+              "(Lähde: Tilastokeskus / KEHA-keskus, työnvälitystilasto, CC BY 4.0)", flush=True)
     return run_command(args)
 
 
@@ -503,36 +528,3 @@ def _restore(warehouse, aside) -> None:
         _remove_database(warehouse)
         _move_database(aside, warehouse)
 
-
-def calibration_figures(warehouse_path) -> dict[str, float]:
-    """Each of KAIRA's reported figures as the warehouse has it for Kainuu (NaN if missing)."""
-    import duckdb
-
-    con = duckdb.connect(str(warehouse_path), read_only=True)
-    try:
-        figures = {}
-        for figure in REPORTED_FIGURES:
-            (value,) = con.execute(
-                "select avg(value) from marts.fct_indicators_monthly "
-                "where area_code = ? and sex = 'total' and indicator = ? and strftime(month, '%Y-%m') in ?",
-                [KAINUU, figure.indicator, list(figure.months)],
-            ).fetchone()
-            figures[figure.name] = float(value) if value is not None else float("nan")
-        return figures
-    finally:
-        con.close()
-
-
-def calibrate_command(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    figures = calibration_figures(settings.warehouse_path)
-    print("Kainuu (MK18), synthetic sample against KAIRA's reported figures")
-    all_within = True
-    for figure in REPORTED_FIGURES:
-        got = figures[figure.name]
-        deviation = (got - figure.value) / figure.value
-        within = abs(deviation) <= figure.tolerance
-        all_within &= within
-        print(f"  {figure.name:38s} {got:8.0f}  KAIRA {figure.value:6.0f}  {deviation:+6.1%}  "
-              f"{'ok' if within else 'OUTSIDE'} (±{figure.tolerance:.0%})")
-    return 0 if all_within else 1

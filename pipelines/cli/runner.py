@@ -80,6 +80,29 @@ def run_months(
     return outcome
 
 
+def run_public_data(
+    instance: dg.DagsterInstance | None = None, *, on_event: Callable[[dg.EventLogEntry], None] | None = None
+) -> RunOutcome:
+    """Public-data mode: the reference data, then the official statistics, publishing and
+    the reports (pipelines/jobs.py, official_job); no register is read."""
+    from pipelines.definitions import defs
+
+    outcome = RunOutcome()
+    process_tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), STARTED_BY_TAG: "kaira run"}
+    for name in ("reference_job", "official_job"):
+        run_id = str(uuid.uuid4())  # known before the run starts, so a listener can follow it
+        if instance is not None and on_event is not None:
+            instance.add_event_listener(run_id, on_event)
+        result = defs.resolve_job_def(name).execute_in_process(
+            instance=instance, tags=process_tags, raise_on_error=False, run_id=run_id
+        )
+        outcome.run_ids.append(result.run_id)
+        if not result.success:
+            outcome.success, outcome.failure = False, first_failure(result)
+            break
+    return outcome
+
+
 def fault_point(event: dg.EventLogEntry) -> str | None:
     """The fault-injection point (pipelines.core.settings.FAULT_POINTS) an event marks, if any.
     Listeners run in the executing thread right after the event is stored, so holding

@@ -100,6 +100,10 @@ class Settings:
     # Why a key that was set is not usable (too short, its file readable by others, ...);
     # None when the key is usable or none was set. Never contains the key.
     pseudonym_key_problem: str | None = None
+    # Reconciliation with the official statistics: a derived figure agrees with its official
+    # counterpart when |derived - official| <= max(absolute, relative × official) (METRICS.md).
+    reconciliation_absolute_tolerance: float = 5.0
+    reconciliation_relative_tolerance: float = 0.02
     fault_pause: FaultPause | None = None  # test-only: KAIRA_FAULT_PAUSE (docs/faults.md)
 
     @property
@@ -138,7 +142,24 @@ def parse_area_scope(text: str) -> tuple[str, ...] | None:
     for code in codes:
         if not (code.startswith("MK") and code[2:].isdigit() and len(code) == 4):
             raise ValueError(f"KAIRA_AREA_SCOPE: {code!r} is not a region code like MK18")
+    known = region_codes()
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ValueError(
+            f"KAIRA_AREA_SCOPE: no region {', '.join(unknown)} in Finland's regional division; "
+            f"the regions are {', '.join(sorted(known))}, or 'all'"
+        )
     return codes
+
+
+def region_codes() -> frozenset[str]:
+    """The region codes of the real division (the dbt seed regions.csv, shipped with the package)."""
+    import csv
+
+    from pipelines.package_files import dbt_project_dir
+
+    with open(dbt_project_dir() / "seeds" / "regions.csv", encoding="utf-8", newline="") as handle:
+        return frozenset(row["region_code"] for row in csv.DictReader(handle))
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mapping[str, str] | None = None) -> Settings:
@@ -159,6 +180,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
     report_pdfs = env.get("KAIRA_REPORT_PDFS") or "auto"
     if report_pdfs not in ("all", "regions", "auto"):
         raise ValueError("KAIRA_REPORT_PDFS is 'all', 'regions' or 'auto'")
+    absolute_tolerance = float(env.get("KAIRA_RECONCILIATION_ABSOLUTE_TOLERANCE", "5"))
+    relative_tolerance = float(env.get("KAIRA_RECONCILIATION_RELATIVE_TOLERANCE", "0.02"))
+    if absolute_tolerance < 0 or not 0 <= relative_tolerance <= 1:
+        raise ValueError(
+            "KAIRA_RECONCILIATION_ABSOLUTE_TOLERANCE is a count of at least 0 and "
+            "KAIRA_RECONCILIATION_RELATIVE_TOLERANCE a share between 0 and 1"
+        )
     pseudonym_key, key_problem = resolve_key(env.get(KEY_VARIABLE) or None, env.get(KEY_FILE_VARIABLE) or None)
     # Absolute paths: dbt and Dagster's subprocesses run in other working directories.
     return Settings(
@@ -176,6 +204,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
         report_pdfs=report_pdfs,
         dagster_home=Path(env.get("DAGSTER_HOME") or "data/dagster_home").resolve(),
         pseudonym_key_problem=key_problem,
+        reconciliation_absolute_tolerance=absolute_tolerance,
+        reconciliation_relative_tolerance=relative_tolerance,
         fault_pause=parse_fault_pause(env.get("KAIRA_FAULT_PAUSE")),
     )
 

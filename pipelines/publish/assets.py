@@ -17,6 +17,14 @@ from pipelines.core.configuration import check_publication
 from pipelines.core.fault_injection import hold_at
 from pipelines.partitions import WAREHOUSE_WRITER_POOL, months_of_run
 from pipelines.publish.disclosure import apply_disclosure_control
+from pipelines.publish.official import (
+    OFFICIAL_CONSISTENCY_COLUMNS,
+    OFFICIAL_RECONCILIATION_COLUMNS,
+    OFFICIAL_STATISTICS_COLUMNS,
+    build_official_tables,
+    read_official_inputs,
+)
+from pipelines.publish.official_run import indicator_cells_or_none, official_check_results
 from pipelines.publish.tables import (
     INDICATORS_COLUMNS,
     PUBLICATION_COLUMNS,
@@ -30,11 +38,13 @@ from pipelines.publish.writer import publish_atomically
 from pipelines.resources import SettingsResource, WarehouseResource
 from pipelines.sources.landing_marker import is_synthetic
 from pipelines.validation.checks import query_table
+from pipelines.validation.official import official_check_specs
 from pipelines.validation.published import (
     AREA_PARENT_COLUMNS,
     check_published,
     published_check_specs,
 )
+from pipelines.validation.run_record import REPORT_METADATA_KEY
 
 MARTS = ("fct_indicators_monthly", "fct_person_month_status", "fct_kela_payment_shares", "fct_records_outside_scope")
 # Publishing waits for the staging views too: their source checks must have passed.
@@ -50,7 +60,10 @@ class PublishedCandidate:
     area_parents: pd.DataFrame  # (month, area_code, parent_area_code): not published, the relations' membership
 
 
-def build_published_tables(indicator_cells: pd.DataFrame, targets: pd.DataFrame, threshold: int) -> PublishedCandidate:
+def build_published_tables(indicator_cells: pd.DataFrame | None, targets: pd.DataFrame, threshold: int) -> PublishedCandidate:
+    if indicator_cells is None:  # public-data mode: the person-level tables are empty, same columns
+        empty = pd.DataFrame({name: pd.Series(dtype="object") for name in INDICATORS_COLUMNS})
+        return PublishedCandidate(empty, target_followup(empty, targets), empty[list(AREA_PARENT_COLUMNS)])
     controlled = apply_disclosure_control(indicator_cells, threshold=threshold)
     published = indicators_monthly(controlled)
     return PublishedCandidate(
@@ -61,8 +74,8 @@ def build_published_tables(indicator_cells: pd.DataFrame, targets: pd.DataFrame,
 
 
 @dg.asset(
-    deps=[dg.AssetKey(name) for name in (*MARTS, *STAGED, "followup_targets")],
-    check_specs=published_check_specs(),
+    deps=[dg.AssetKey(name) for name in (*MARTS, *STAGED, "followup_targets", "raw_official_statistics")],
+    check_specs=published_check_specs() + official_check_specs(),
     group_name="publish",
     pool=WAREHOUSE_WRITER_POOL,
     kinds={"python", "duckdb", "parquet"},
@@ -72,9 +85,17 @@ def build_published_tables(indicator_cells: pd.DataFrame, targets: pd.DataFrame,
 def published_tables(context: dg.AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource):
     config = settings.settings
     with warehouse.connect(read_only=True) as connection:
-        cells = query_table(connection, "marts.fct_indicators_monthly")
+        # None in public-data mode: no register has been loaded, so there is no mart.
+        cells = indicator_cells_or_none(connection)
         targets = query_table(connection, "reference.followup_targets")
+        official_inputs = read_official_inputs(connection)
     candidate = build_published_tables(cells, targets, config.suppression_threshold)
+    official = build_official_tables(
+        *official_inputs,
+        candidate.indicators,
+        absolute_tolerance=config.reconciliation_absolute_tolerance,
+        relative_tolerance=config.reconciliation_relative_tolerance,
+    )
 
     verdict = check_published(context, settings, candidate.indicators, candidate.area_parents)
     if not verdict.may_publish:
@@ -95,6 +116,9 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             "indicators_monthly": (published, INDICATORS_COLUMNS),
             "target_followup": (candidate.followup, TARGET_COLUMNS),
             "run_checks": (verdict.checks, RUN_CHECKS_COLUMNS),
+            "official_statistics": (official.statistics, OFFICIAL_STATISTICS_COLUMNS),
+            "official_consistency": (official.consistency, OFFICIAL_CONSISTENCY_COLUMNS),
+            "official_reconciliation": (official.reconciliation, OFFICIAL_RECONCILIATION_COLUMNS),
             "publication": (
                 publication(context.run.run_id, published, config.area_scope_var, config.suppression_threshold,
                             is_synthetic(config.landing_dir), municipality_set=config.municipality_set),
@@ -115,5 +139,6 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             # The checks' results link it too; here it stays next to what was published.
             "validation_report": dg.MetadataValue.path(str(verdict.report)),
         },
-        check_results=verdict.results,
+        check_results=verdict.results
+        + official_check_results(official, {REPORT_METADATA_KEY: dg.MetadataValue.path(str(verdict.report))}),
     )

@@ -172,6 +172,8 @@ class ReportContent:
     checked_at: datetime | None
     incomplete_months: tuple[tuple[date, date], ...]  # ranges of months, first and last inclusive
     status_counts: dict[str, int] = field(default_factory=dict)  # the area's cells this month
+    # The derived-versus-official section (pipelines/reports/official.py), HTML; None without official figures.
+    official_section: object = None
 
     @property
     def year_ago(self) -> date:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines.core.months import month_text, parse_month_argument
 from pipelines.core.settings import Settings
 
 from . import browser
-from .content import ReportContent, build_report, latest_month, published_areas
+from .content import ReportContent, ReportDataError, build_report, latest_month, published_areas
+from .official import reconciliation_section, write_official_reports
 from .provenance import published_is_synthetic
 from .render import render_html
 
@@ -137,6 +138,9 @@ def write_all_reports(
         content = build_report(
             published_path, code, key, lang, synthetic=synthetic, suppression_threshold=suppression_threshold
         )
+        section = reconciliation_section(published_path, code, content.month, synthetic=synthetic)
+        if section is not None:
+            content = replace(content, official_section=section)
         html_path, pdf_path = _write_html(content, out_dir)
         written.append((code, html_path, pdf_path))
     printed = [item for item in written if pdf and (municipality_pdfs or not item[0].startswith("KU"))]
@@ -170,7 +174,13 @@ def write_followup_reports(
             chromium = browser.find_chromium(chromium)
         except browser.ChromiumNotFoundError:
             pdf, warning = False, NO_PDF_WARNING
-    key = month_text(parse_month_argument(month) if month else latest_month(settings.published_path))
+    try:
+        key = month_text(parse_month_argument(month) if month else latest_month(settings.published_path))
+    except ReportDataError:
+        # Public-data mode: no register figure is published, only official statistics.
+        official_month, folder, reports = write_official_reports(settings, out_dir)
+        files = [ReportFiles(report.html, None, report.area_code, official_month, "fi") for report in reports]
+        return ReportBatch(files, official_month, folder, False, warning)
     out_dir = Path(out_dir or settings.reports_dir)
     synthetic = published_is_synthetic(settings.published_path, settings.landing_dir)
     files = write_all_reports(

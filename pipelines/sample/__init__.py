@@ -22,10 +22,13 @@ numbers 900-999 reserved for temporary codes, so none is a real person's.
 The data comes from a vectorised person-level simulation (`engine.py`, with its numbers
 in `parameters.py`) that starts 48 months before the first delivery, so that long
 unemployment runs and benefit counters exist from the first month. It is calibrated to
-Kainuu's story in 2004-2013 (`kaira calibrate` compares a run's figures with
-`pipelines.core.kaira_report`). `scale="finland"` simulates some
+Kainuu in 2004-2013 (docs/sample-calibration.md): the modelled hard-to-employ give the
+structural figures of KAIRA's report (`pipelines.core.kaira_report`), and short-term
+newcomers at a fitted rate per municipality and month (`fitted_inflow.py`) make the
+unemployed follow Statistics Finland's official series 2006-2013; `kaira calibrate`
+(`calibration.py`) compares both. `scale="finland"` simulates some
 300 municipalities in 19 regions (`geography.py`, `finland_municipalities.csv`), with about
-500,000 jobseekers registered at a time.
+450,000 jobseekers registered at a time.
 
 The same arguments always give byte-identical files. Each data set is a whole: a different
 range (or seed, or scale) is a different simulation, not a cut of a longer one.

@@ -5,12 +5,18 @@ all persons together in rounds: round k draws the k-th episode of every person w
 still within the simulated period, so each round is a handful of numpy operations over
 an array of persons, and the cost grows with the number of episodes, not of days. The
 same code serves Kainuu (some 10,000 registered at a time) and the national scale
-(some 500,000).
+(some 450,000).
 
 A move to another municipality splits an episode into two spells that touch, with the
 same status (and service); the person then lives in the new municipality. People who
 are in the register when the simulation starts have their first episode drawn
 length-biased and backdated, so that long spells and runs exist from the first day.
+
+Two populations share the municipalities: the modelled one (an initial stock and newcomers
+following the calendar of parameters.py) and, when a fitted inflow is given
+(`fitted_inflow.py`), short-term newcomers whose number per day and municipality comes
+from that table. Each draws from its own random streams, so refitting the table never
+changes a single modelled person.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import numpy as np
 
 from . import parameters as p
 from .dates import add_years_to_days, month_of_days, parse_month
+from .fitted_inflow import FittedInflow
 from .geography import Geography
 
 _DAYS_PER_YEAR = 365.25
@@ -35,10 +42,18 @@ class Persons:
     prior_tmt_days: np.ndarray  # int64: TMT days paid before the simulation / entry
     rate_permille: np.ndarray  # int64: share of the full TMT paid (means testing)
     child_increment_cents: np.ndarray  # int64: per day
+    fitted: np.ndarray  # bool: a newcomer of the fitted short-term inflow (fitted_inflow.py)
 
     @property
     def size(self) -> int:
         return self.person_type.size
+
+    def followed_by(self, other: Persons) -> Persons:
+        """Both populations, `other`'s persons numbered after this one's."""
+        return Persons(**{name: np.concatenate([getattr(self, name), getattr(other, name)]) for name in _PERSON_FIELDS})
+
+
+_PERSON_FIELDS = tuple(Persons.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -67,18 +82,43 @@ class Simulation:
 
 
 class CalendarEffects:
-    """The calendar multipliers of parameters.CALENDAR_KNOTS, looked up by day."""
+    """The calendar multipliers of parameters.CALENDAR_KNOTS, looked up by day, and the local
+    ones of parameters.LOCAL_KNOTS, looked up by day and municipality."""
 
-    def __init__(self) -> None:
-        self._knots = {
-            name: (np.array([parse_month(month) for month, _ in knots], dtype=float),
-                   np.array([value for _, value in knots]))
-            for name, knots in p.CALENDAR_KNOTS.items()
+    def __init__(self, geography: Geography) -> None:
+        self._knots = {name: _knot_arrays(knots) for name, knots in p.CALENDAR_KNOTS.items()}
+        self._local = {
+            (geography.codes.index(code), name): _knot_arrays(knots)
+            for code, effects in p.LOCAL_KNOTS.items()
+            if code in geography.codes
+            for name, knots in effects.items()
         }
 
     def at(self, name: str, days: np.ndarray) -> np.ndarray:
         months, values = self._knots[name]
         return np.interp(month_of_days(np.asarray(days)).astype(float), months, values)
+
+    def local(self, name: str, municipality: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """1 where a municipality has no such local effect."""
+        factor = np.ones(np.shape(days))
+        for (index, effect), (months, values) in self._local.items():
+            here = (municipality == index) if effect == name else np.zeros(factor.shape, dtype=bool)
+            if here.any():
+                factor[here] = np.interp(month_of_days(np.asarray(days)[here]).astype(float), months, values)
+        return factor
+
+
+def _knot_arrays(knots: tuple[tuple[str, float], ...]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([parse_month(month) for month, _ in knots], dtype=float), np.array([value for _, value in knots])
+
+
+@dataclass(frozen=True)
+class FittedNewcomers:
+    """The fitted short-term inflow and the random streams its newcomers draw from."""
+
+    inflow: FittedInflow
+    rng: np.random.Generator
+    benefit_rng: np.random.Generator
 
 
 def simulate(
@@ -87,17 +127,26 @@ def simulate(
     last_day: int,
     rng: np.random.Generator,
     benefit_rng: np.random.Generator,
+    fitted: FittedNewcomers | None = None,
 ) -> Simulation:
     """Simulate the register from `first_day` to `last_day` (inclusive).
 
     Benefit attributes draw from `benefit_rng`, so that tuning the Kela side never changes
     the register.
     """
-    calendar = CalendarEffects()
+    calendar = CalendarEffects(geography)
     population = _create_population(geography, first_day, last_day, rng, benefit_rng, calendar)
     episodes = _run_episodes(population, geography, first_day, last_day, rng, calendar)
+    persons = population.persons
+    if fitted is not None:
+        newcomers = _create_fitted_newcomers(geography, fitted, first_day, last_day)
+        if newcomers.persons.size:
+            more = _run_episodes(newcomers, geography, first_day, last_day, fitted.rng, calendar, register_once=True)
+            more["person"] = more["person"] + persons.size
+            episodes = {name: np.concatenate([episodes[name], more[name]]) for name in episodes}
+            persons = persons.followed_by(newcomers.persons)
     spells = _split_moves(episodes, last_day)
-    return Simulation(population.persons, spells, first_day, last_day, geography)
+    return Simulation(persons, spells, first_day, last_day, geography)
 
 
 # --- population -------------------------------------------------------------------------
@@ -128,8 +177,11 @@ def _create_population(
     benefit_rng: np.random.Generator,
     calendar: CalendarEffects,
 ) -> _Population:
-    scale = geography.inflow_weight.sum()
-    weights = geography.inflow_weight / scale
+    """The modelled population: the hard-to-employ, registered at the start or arriving
+    later. (The short-term jobseekers are the fitted newcomers, `_create_fitted_newcomers`.)"""
+    # Hard regions have more hard-to-employ people (at national scale; Kainuu's hardship is 1).
+    presence = geography.inflow_weight * geography.hardship
+    scale = presence.sum()
 
     # Those registered when the simulation starts.
     stock_size = int(round(p.KAINUU_INITIAL_STOCK * scale))
@@ -142,17 +194,41 @@ def _create_population(
     entry_day = np.concatenate([stock_day, entrant_day])
     in_stock = np.zeros(entry_day.size, dtype=bool)
     in_stock[:stock_size] = True
+    home = rng.choice(geography.size, size=entry_day.size, p=presence / scale)
+    person_type = np.full(entry_day.size, p.CHRONIC, dtype=np.int8)
+    return _with_attributes(entry_day, in_stock, home, person_type, rng, benefit_rng, fitted=False)
+
+
+def _create_fitted_newcomers(
+    geography: Geography, fitted: FittedNewcomers, first_day: int, last_day: int
+) -> _Population:
+    """Newcomers of the short-term types: a Poisson number per day and municipality, at the
+    fitted rate of the day's month."""
+    rng = fitted.rng
+    days = np.arange(first_day, last_day + 1, dtype=np.int64)
+    months = month_of_days(days)
+    month_range = np.arange(months[0], months[-1] + 1)
+    daily_rate = fitted.inflow.for_geography(geography, month_range)[months - months[0]]  # (days, municipalities)
+    counts = rng.poisson(daily_rate)
+    entry_day = np.repeat(np.repeat(days, geography.size), counts.ravel())
+    home = np.repeat(np.tile(np.arange(geography.size), days.size), counts.ravel())
     n = entry_day.size
+    person_type = _draw_category(rng, np.broadcast_to(p.FITTED_TYPE_MIX, (n, p.N_TYPES))).astype(np.int8)
+    return _with_attributes(entry_day, np.zeros(n, dtype=bool), home, person_type, rng, fitted.benefit_rng, fitted=True)
 
-    home = rng.choice(geography.size, size=n, p=weights)
-    type_mix = np.where(in_stock[:, None], p.STOCK_TYPE_MIX, p.ENTRANT_TYPE_MIX)
-    # Hard regions have more hard-to-employ people; recessions bring seasonal lay-offs.
-    type_mix = type_mix * np.ones((n, p.N_TYPES))
-    type_mix[:, p.CHRONIC] *= geography.hardship[home]
-    type_mix[~in_stock, p.SEASONAL] *= calendar.at("layoff", entry_day[~in_stock])
-    type_mix[~in_stock, p.CHRONIC] *= calendar.at("chronic_inflow", entry_day[~in_stock])
-    person_type = _draw_category(rng, type_mix).astype(np.int8)
 
+def _with_attributes(
+    entry_day: np.ndarray,
+    in_stock: np.ndarray,
+    home: np.ndarray,
+    person_type: np.ndarray,
+    rng: np.random.Generator,
+    benefit_rng: np.random.Generator,
+    *,
+    fitted: bool,
+) -> _Population:
+    """Age, sex, status at entry and benefit attributes of persons whose entry is drawn."""
+    n = entry_day.size
     age_table = np.where(in_stock[:, None], p.STOCK_AGE[person_type], p.ENTRY_AGE[person_type])
     young = rng.random(n) < age_table[:, 0]
     adult_age = np.clip(rng.normal(age_table[:, 1], age_table[:, 2]), 25.0, p.MAX_ENTRY_AGE)
@@ -185,6 +261,7 @@ def _create_population(
         prior_tmt_days=prior,
         rate_permille=rate_permille.astype(np.int64),
         child_increment_cents=child_cents.astype(np.int64),
+        fitted=np.full(n, fitted),
     )
     return _Population(persons, entry_day, entry_status, home, in_stock, retire_day)
 
@@ -223,6 +300,7 @@ def _draw_duration(
     start: np.ndarray,
     age_years: np.ndarray,
     length_biased: np.ndarray,
+    municipality: np.ndarray,
     calendar: CalendarEffects,
 ) -> np.ndarray:
     in_service = status == p.PALVELU
@@ -235,6 +313,9 @@ def _draw_duration(
     short_term = unemployed & (person_type > p.CYCLIC)
     median = np.where(short_term, median * calendar.at("short_term_duration", start), median)
     median = np.where(unemployed, median * _age_factor(age_years), median)
+    # A local employment programme keeps the hard-to-employ it took on away for longer.
+    away = (status == p.AWAY) & (person_type <= p.CYCLIC)
+    median = np.where(away, median * calendar.local("away_duration", municipality, start), median)
     # Someone found in the register on a given day is more likely to be in a long episode.
     mu = np.log(median) + np.where(length_biased, sigma**2, 0.0)
     days = np.ceil(np.exp(mu + sigma * rng.standard_normal(status.size)))
@@ -246,6 +327,7 @@ def _draw_next_status(
     status: np.ndarray,
     person_type: np.ndarray,
     decision_day: np.ndarray,
+    municipality: np.ndarray,
     calendar: CalendarEffects,
 ) -> np.ndarray:
     weights = p.TRANSITIONS[person_type, status].copy()
@@ -254,6 +336,7 @@ def _draw_next_status(
     # Activation years: more of the hard-to-employ leave unemployment for work.
     activated = from_unemployment & (person_type <= p.CYCLIC)
     activation = calendar.at("activation", decision_day[activated])
+    activation = activation * calendar.local("activation", municipality[activated], decision_day[activated])
     weights[activated, p.AWAY] *= activation
     weights[activated, p.TYOLLINEN] *= activation
     # A recession lays off more people, from any status.
@@ -304,7 +387,13 @@ def _run_episodes(
     last_day: int,
     rng: np.random.Generator,
     calendar: CalendarEffects,
+    *,
+    register_once: bool = False,
 ) -> dict[str, np.ndarray]:
+    """The episodes of every person, round by round. With `register_once`, a person who
+    leaves the register (AWAY) never comes back: the fitted newcomers stand for one
+    registration each, so that a month's newcomers leave their mark on the months just
+    after it and not, by returning, on years to come."""
     persons = population.persons
     n = persons.size
     status = population.entry_status.copy()
@@ -329,7 +418,8 @@ def _run_episodes(
         age_years = (start - persons.birth_day[active]) / _DAYS_PER_YEAR
         biased = length_biased[active]
 
-        duration = _draw_duration(rng, current, person_type, service[active], start, age_years, biased, calendar)
+        home = municipality[active]
+        duration = _draw_duration(rng, current, person_type, service[active], start, age_years, biased, home, calendar)
         # The initial stock's first episode is already under way: backdate its start.
         elapsed = np.floor(rng.random(active.size) * duration).astype(np.int64)
         start = np.where(biased, np.maximum(start - elapsed, earliest_start[active]), start)
@@ -338,7 +428,9 @@ def _run_episodes(
         retiring = end >= retire - 1
         end = np.where(retiring, np.maximum(retire - 1, start), end)
 
-        following = _draw_next_status(rng, current, person_type, end, calendar)
+        following = _draw_next_status(rng, current, person_type, end, home, calendar)
+        if register_once:
+            following = np.where(following == p.AWAY, p.EXIT, following)
         following = np.where(retiring | (start >= retire), p.EXIT, following)
 
         recorded = (current <= p.MUU) & (start < retire)

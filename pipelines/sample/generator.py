@@ -9,8 +9,9 @@ import numpy as np
 
 from . import faults as fault_injection
 from .dates import month_first_day, month_label, month_last_day
-from .engine import Simulation, simulate
-from .geography import geography_for
+from .engine import FittedNewcomers, Simulation, simulate
+from .fitted_inflow import FittedInflow, load_fitted_inflow
+from .geography import Geography, geography_for
 from .identity import allocate_codes, format_codes
 from .kela import TmtPayments, derive_payments
 from .landing import (
@@ -39,22 +40,47 @@ FAULT_DESCRIPTIONS = {
 }
 
 
-# Independent random streams per concern, derived from the seed.
-_REGISTER_STREAM, _BENEFIT_STREAM, _PAYMENT_STREAM = 0, 1, 2
+# Independent random streams per concern, derived from the seed. The fitted newcomers have
+# their own two, so that refitting their inflow leaves the modelled persons as they were.
+_REGISTER_STREAM, _BENEFIT_STREAM, _PAYMENT_STREAM, _FITTED_STREAM, _FITTED_BENEFIT_STREAM = 0, 1, 2, 3, 4
 
 
-def build_simulation(options: SampleOptions) -> Simulation:
+def build_simulation(options: SampleOptions, inflow: FittedInflow | None = None) -> Simulation:
+    """The simulation behind the sample; `inflow` replaces the shipped fitted table (the
+    fitting tool tries its candidates this way)."""
     geography = geography_for(options.scale)
+    fitted_inflow: FittedInflow | _ScaledInflow = inflow if inflow is not None else load_fitted_inflow()
     if options.population != 1.0:
-        # The simulation sizes its stock and daily inflow by the weights' sum.
+        # Both inflows grow by the factor: the modelled persons (the simulation sizes their
+        # stock and daily inflow by the weights' sum) and the fitted short-term newcomers.
+        fitted_inflow = _ScaledInflow(fitted_inflow, geography, options.population)
         geography = dataclasses.replace(geography, inflow_weight=geography.inflow_weight * options.population)
+    fitted = FittedNewcomers(
+        fitted_inflow,
+        np.random.default_rng([options.seed, _FITTED_STREAM]),
+        np.random.default_rng([options.seed, _FITTED_BENEFIT_STREAM]),
+    )
     return simulate(
         geography,
         month_first_day(options.simulation_first_month),
         month_last_day(options.last_month),
         np.random.default_rng([options.seed, _REGISTER_STREAM]),
         np.random.default_rng([options.seed, _BENEFIT_STREAM]),
+        fitted,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class _ScaledInflow:
+    """The fitted inflow times a population factor, per municipality of the unscaled
+    geography (whose weights share out the rest of the country's newcomers)."""
+
+    inflow: FittedInflow
+    geography: Geography
+    factor: float
+
+    def for_geography(self, geography: Geography, months: np.ndarray) -> np.ndarray:
+        return self.factor * self.inflow.for_geography(self.geography, months)
 
 
 def generate_sample(

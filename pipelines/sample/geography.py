@@ -7,9 +7,12 @@ run; `finland_municipalities.csv` beside this module is its export, for the refe
 of a national-scale demo. Regenerate that file with
 `python -m pipelines.sample.geography` after changing anything here (a unit test compares).
 
-Each municipality has an `inflow_weight`: its share of new jobseekers. For Kainuu the
-weights follow the municipalities' shares of the region's unemployed around 2008 (Kajaani
-about 40 %). A region's `hardship` scales the share of hard-to-employ newcomers.
+Each municipality has an `inflow_weight`: its share of the modelled (hard-to-employ)
+jobseekers. For Kainuu the shares come from Statistics Finland's official series 2006-2013
+(docs/sample-calibration.md): each municipality's smallest share of Kainuu's unemployed
+relative to the modelled ones, so that the fitted short-term newcomers (fitted_inflow.py)
+can make up the rest everywhere (Kajaani about 47 %). A region's `hardship` scales its
+number of hard-to-employ people.
 """
 
 from __future__ import annotations
@@ -21,17 +24,17 @@ import numpy as np
 
 KAINUU_REGION = ("MK18", "Kainuu")
 
-# code, Finnish name, Swedish name, share of Kainuu's unemployed (per cent, about 2008)
+# code, Finnish name, Swedish name, share of the modelled jobseekers (per cent)
 KAINUU_MUNICIPALITIES = (
-    ("105", "Hyrynsalmi", "Hyrynsalmi", 4.5),
-    ("205", "Kajaani", "Kajana", 40.0),
-    ("290", "Kuhmo", "Kuhmo", 12.5),
-    ("578", "Paltamo", "Paltamo", 5.5),
-    ("620", "Puolanka", "Puolanka", 4.5),
-    ("697", "Ristijärvi", "Ristijärvi", 2.5),
-    ("765", "Sotkamo", "Sotkamo", 11.0),
-    ("777", "Suomussalmi", "Suomussalmi", 13.0),
-    ("785", "Vaala", "Vaala", 6.5),
+    ("105", "Hyrynsalmi", "Hyrynsalmi", 3.9),
+    ("205", "Kajaani", "Kajana", 47.1),
+    ("290", "Kuhmo", "Kuhmo", 14.6),
+    ("578", "Paltamo", "Paltamo", 4.7),
+    ("620", "Puolanka", "Puolanka", 4.2),
+    ("697", "Ristijärvi", "Ristijärvi", 1.2),
+    ("765", "Sotkamo", "Sotkamo", 8.5),
+    ("777", "Suomussalmi", "Suomussalmi", 11.1),
+    ("785", "Vaala", "Vaala", 4.7),
 )
 
 # Statistics Finland's region codes (MK03 and MK20 do not exist); names synthetic except Kainuu.

@@ -43,7 +43,8 @@ def validate_published(indicators: pd.DataFrame, area_parents: pd.DataFrame, thr
     which in each month; the contract does not publish it, but the relations of
     disclosure control are read from it.
     """
-    frame = indicators.merge(
+    # The published table carries parent_area_code too; the relations use the area_parents one.
+    frame = indicators.drop(columns=["parent_area_code"], errors="ignore").merge(
         area_parents[list(AREA_PARENT_COLUMNS)].drop_duplicates(), on=["month", "area_code"], how="left",
         validate="many_to_one",
     )

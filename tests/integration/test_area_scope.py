@@ -15,8 +15,8 @@ from pipelines.sources.loader import ingest_month
 from tests.helpers import environment, query, run_dbt
 
 MONTHS = ["2015-12", "2016-01"]
-# (municipality, persons): Kajaani, Vaala and a code that is not in the reference data.
-PEOPLE = [("205", 3), ("785", 2), ("091", 1)]
+# (municipality, persons): Kajaani, Vaala and 199, the unknown municipality: in no division.
+PEOPLE = [("205", 3), ("785", 2), ("199", 1)]
 
 
 def land(settings, month: str) -> None:
@@ -61,11 +61,11 @@ def test_vaala_belongs_to_kainuu_until_2015_and_is_left_out_after(settings):
     left_out = query(settings.warehouse_path, "select strftime(month, '%Y-%m'), source_name, municipality_code, "
                      "reason, persons from marts.fct_records_outside_scope order by 1, 2, 3")
     assert left_out == [
-        ("2015-12", "jobseeker_spells", "091", "unknown_municipality", 1),
-        ("2015-12", "kela_payments", "091", "unknown_municipality", 1),
-        ("2016-01", "jobseeker_spells", "091", "unknown_municipality", 1),
+        ("2015-12", "jobseeker_spells", "199", "unknown_municipality", 1),
+        ("2015-12", "kela_payments", "199", "unknown_municipality", 1),
+        ("2016-01", "jobseeker_spells", "199", "unknown_municipality", 1),
         ("2016-01", "jobseeker_spells", "785", "outside_scope", 2),
-        ("2016-01", "kela_payments", "091", "unknown_municipality", 1),
+        ("2016-01", "kela_payments", "199", "unknown_municipality", 1),
         ("2016-01", "kela_payments", "785", "outside_scope", 2),
     ]
 

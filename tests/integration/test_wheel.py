@@ -55,8 +55,14 @@ def listing(folder: Path) -> dict[str, tuple[int, int]]:
 
 def expected_package_data() -> set[str]:
     """The wheel's names of the files that must ship: every file of the mapped folders
-    (dbt's output and dotfiles aside), the instance settings and the sample's geography."""
-    names = {"pipelines/dagster.yaml", "pipelines/sample/finland_municipalities.csv"}
+    (dbt's output and dotfiles aside), the instance settings, the sample's geography and its
+    fitted inflow, and the real official series the demo lands."""
+    names = {
+        "pipelines/dagster.yaml",
+        "pipelines/sample/finland_municipalities.csv",
+        "pipelines/sample/kainuu_short_term_inflow.csv",
+    }
+    names |= {f"pipelines/official_data/{path.name}" for path in (REPO / "pipelines" / "official_data").iterdir()}
     for folder in SHIPPED_FOLDERS:
         for path in (REPO / folder).rglob("*"):
             relative = path.relative_to(REPO / folder)
@@ -107,6 +113,10 @@ def test_the_installed_wheel_runs_from_an_empty_folder_without_writing_into_its_
     where = run([sys.executable, "-c", probe], cwd=work, env=env)
     module, installed = where.split()
     assert Path(module).is_relative_to(site) and installed == "True", where
+    # `kaira dashboard` hands Streamlit its script by path: the installed copy, which must be there.
+    probe = "from pipelines.cli.dashboard_command import app_file as a; print(a()); print(a().is_file())"
+    app, present = run([sys.executable, "-c", probe], cwd=work, env=env).split()
+    assert Path(app).is_relative_to(site) and present == "True", app
 
     run([*kaira, "sample", "--from", MONTHS[0], "--to", MONTHS[-1]], cwd=work, env=env)  # into data/landing
     run([*kaira, "run"], cwd=work, env=env, timeout=600)
