@@ -122,11 +122,16 @@ def format_summary(
             f"    total {summary.rows('rows_loaded')} rows loaded, {rejected} rejected"
             + (" (rejected lines and reasons: table raw.rejects in the working warehouse)" if rejected else "")
         )
-    failed = summary.checks_failed
-    lines.append(f"  checks: {summary.checks_passed} passed, {len(failed)} failed")
-    lines += [f"    failed: {name}" for name in failed[:20]]
-    if len(failed) > 20:
-        lines.append(f"    ... and {len(failed) - 20} more")
+    # A warning check that did not pass stopped nothing: it is counted and listed apart from
+    # the blocking ones, so that "failed" in the summary always means something was held back.
+    warnings = [name for name in summary.checks_failed if name.startswith("WARN ")]
+    failed = [name for name in summary.checks_failed if not name.startswith("WARN ")]
+    lines.append(f"  checks: {summary.checks_passed} passed, {len(failed)} failed"
+                 + (f", {plural(len(warnings), 'warning')}" if warnings else ""))
+    listed = [f"failed: {name}" for name in failed] + [f"warning: {name.removeprefix('WARN ')}" for name in warnings]
+    lines += [f"    {line}" for line in listed[:20]]
+    if len(listed) > 20:
+        lines.append(f"    ... and {len(listed) - 20} more")
     for report in summary.validation_reports:
         lines.append(f"  validation report: {report}")
     if summary.published_path:

@@ -25,6 +25,7 @@ from pipelines.publish.official import OFFICIAL_COUNTERPARTS
 from . import charts
 from .content import Cell
 from .formatting import format_count, format_month, format_month_short
+from .translations import Translator
 
 CREDIT_FI = "Lähde: Tilastokeskus / KEHA-keskus, työnvälitystilasto, CC BY 4.0"
 SYNTHETIC_FI = "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä"
@@ -70,6 +71,16 @@ def _chart(chart_id: str, title: str, months: list[date], lines: list[charts.Lin
     )
 
 
+# The statuses of official_reconciliation (docs/official-statistics.md), as the report says them.
+RECONCILIATION_STATUS_FI = {
+    "agree": "yhtäpitäviä",
+    "differs": "poikkeavia",
+    "derived_suppressed": "johdettu luku salattu",
+    "official_unavailable": "virallista lukua ei ole",
+    "not_comparable": "ei vertailukelpoisia (alueen kunnat eri kuin nykyisessä aluejaossa)",
+}
+
+
 def reconciliation_section(published_path: Path, area_code: str, month: date, *, synthetic: bool) -> Markup | None:
     """The derived-versus-official section of one area's report, or None when the published
     tables hold no official counterpart for the area."""
@@ -108,12 +119,15 @@ def reconciliation_section(published_path: Path, area_code: str, month: date, *,
         charts.Line("official", "Tilastokeskus, 12r5 (todellinen)", [Cell(row[2], "ok") for row in rows]),
     ]
     chart = _chart(f"reconciliation-{area_code}", "Työttömät työnhakijat: johdettu ja virallinen", months, lines)
+    words = Translator("fi")
     table_rows = "".join(
-        f"<tr><td>{escape(format_month(m, 'fi'))}</td><td>{escape(indicator)}</td><td>{escape(sex)}</td>"
+        f"<tr><td>{escape(format_month(m, 'fi'))}</td><td>{escape(words(f'indicators.{indicator}.name'))}</td>"
+        f"<td>{escape(words(f'sexes.{sex}'))}</td>"
         f"<td class='num'>{_fmt(derived)}</td><td class='num'>{_fmt(official)}</td><td class='num'>{_fmt(diff)}</td></tr>"
         for m, indicator, sex, derived, official, diff in differing
     )
-    summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+    summary = ", ".join(f"{RECONCILIATION_STATUS_FI.get(status, status)} {count}"
+                        for status, count in sorted(counts.items()))
     note = (
         f"<p class='note'>Johdetut luvut ovat synteettisiä ({escape(SYNTHETIC_FI)}); viralliset luvut ovat todellisia. "
         "Erot kertovat otoksen kalibroinnista, eivät rekisterin puutteista.</p>"

@@ -263,7 +263,9 @@ def test_the_refused_file_is_named_in_the_alert_and_in_the_last_line_of_kaira_ru
 
 def test_no_planted_code_in_any_form_and_no_sample_code_is_anywhere_outside_ingest(planted_run):
     settings, dagster_home, good, bad, sample = planted_run
-    assert len(sample) > 10_000 and not sample & {signless(c).upper() for c in PLANTED.values()}
+    # Thousands of the sample's own codes are searched for too (the calibrated sample's three
+    # months hold about 10,000 persons): a scan that found none of them proves something.
+    assert len(sample) > 5_000 and not sample & {signless(c).upper() for c in PLANTED.values()}
     findings = Findings(sample)
 
     # The search finds what it looks for: the quarantined copy holds the planted code.

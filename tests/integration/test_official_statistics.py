@@ -256,6 +256,11 @@ def test_register_and_official_figures_agree_and_an_altered_cell_differs(registe
     assert "KU205 2016-12 unemployed/total" in check.description
     report = (settings.reports_dir / "2016-12" / "kaira_KU205_2016-12_fi.html").read_text(encoding="utf-8")
     assert "Johdetut luvut ja viralliset tilastot" in report and "Lähde: Tilastokeskus" in report
+    # The altered cell is a row of the differing cells, in Finnish words, and the statuses too.
+    row = "<td>joulukuu 2016</td><td>Työttömät</td><td>Yhteensä</td>"
+    assert row in report and "poikkeavia 1" in report and "yhtäpitäviä" in report
+    section = report.split("official-heading", 1)[1].split("</section>", 1)[0]
+    assert "differs 1" not in section and "agree " not in section  # the statuses' English names
 
 
 def test_kainuu_with_vaala_is_not_comparable_before_2016(register_run):
