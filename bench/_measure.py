@@ -54,7 +54,6 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-DBT_TARGET_DIR = REPO_ROOT / "dbt_project" / "target"
 # Public on purpose, like the demo key: protects nothing, for generated data only.
 BENCH_PSEUDONYM_KEY = "kaira-bench-key-not-secret-at-least-32-bytes"
 
@@ -301,11 +300,11 @@ class _TreeSampler(threading.Thread):
 # ----------------------------------------------------------------------------------------
 
 
-def generate(out: str, start: str, end: str, scale: str) -> dict:
+def generate(out: str, start: str, end: str, scale: str, population: float = 1.0) -> dict:
     """The project's generator; returns the rows it wrote per source and the persons."""
     from pipelines.sample import generate_sample
 
-    summary = generate_sample(Path(out), start=start, end=end, scale=scale)
+    summary = generate_sample(Path(out), start=start, end=end, scale=scale, population=population)
     return {"rows": summary["rows"], "persons": summary["persons"], "files": len(summary["files"])}
 
 
@@ -440,9 +439,12 @@ class DbtNode:
 
 def dbt_invocations(run_id: str) -> list[tuple[Path, float, list[DbtNode]]]:
     """The dbt invocations of a Dagster run: dagster-dbt gives each its own target path,
-    dbt_project/target/<op name>-<run id[:7]>-<uuid[:7]>/, holding run_results.json."""
+    <KAIRA_WAREHOUSE_DIR>/dbt_target/<op name>-<run id[:7]>-<uuid[:7]>/, holding run_results.json."""
+    from pipelines.core.settings import load_settings
+
+    target_dir = load_settings().warehouse_dir / "dbt_target"
     invocations = []
-    for path in sorted(glob.glob(str(DBT_TARGET_DIR / f"*-{run_id[:7]}-*" / "run_results.json"))):
+    for path in sorted(glob.glob(str(target_dir / f"*-{run_id[:7]}-*" / "run_results.json"))):
         results = json.loads(Path(path).read_text())
         nodes = [DbtNode(r["unique_id"], r["status"], r["execution_time"]) for r in results["results"]]
         invocations.append((Path(path).parent, results["elapsed_time"], nodes))

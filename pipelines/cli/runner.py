@@ -40,7 +40,8 @@ def run_months(
     on_event: Callable[[dg.EventLogEntry], None] | None = None,
     publish: bool = True,
 ) -> RunOutcome:
-    """Materialize the reference data, then every monthly asset for first..last in one run
+    """Materialize the reference data (unless this warehouse has this version's already,
+    pipelines/warehouse/reference_state.py), then every monthly asset for first..last in one run
     (without publishing and the reports when `publish` is false).
 
     `on_event` (with an instance) is called with every event of the runs as it is stored:
@@ -49,6 +50,7 @@ def run_months(
     """
     from pipelines.core.settings import load_settings
     from pipelines.definitions import defs
+    from pipelines.warehouse.reference_state import reference_is_current
 
     outcome = RunOutcome()
     monthly = defs.resolve_job_def("monthly_job")
@@ -58,11 +60,10 @@ def run_months(
                              if key.to_user_string() not in PUBLISHING_ASSETS},
         )
     process_tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), STARTED_BY_TAG: "kaira run"}
-    jobs = [
-        (defs.resolve_job_def("reference_job"), process_tags),
-        (monthly, {**process_tags, **range_tags(first_month, last_month)}),
-    ]
     settings = load_settings()
+    jobs = [(monthly, {**process_tags, **range_tags(first_month, last_month)})]
+    if not reference_is_current(settings.warehouse_dir, settings.warehouse_path):
+        jobs.insert(0, (defs.resolve_job_def("reference_job"), process_tags))
     for job, tags in jobs:
         run_id = str(uuid.uuid4())  # known before the run starts, so a listener can follow it
         if instance is not None:

@@ -35,6 +35,13 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--scale", choices=SCALES, default="kainuu", help="kainuu (default) or finland")
     parser.add_argument(
+        "--population",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply the scale's jobseekers (default 1; e.g. 20 puts about 200,000 persons into each Kainuu delivery)",
+    )
+    parser.add_argument(
         "--fault",
         dest="faults",
         action="append",
@@ -57,7 +64,13 @@ def run_sample(args: argparse.Namespace) -> int:
         args.out = load_settings().landing_dir
     try:
         summary = generate_sample(
-            args.out, start=args.start, end=args.end, seed=args.seed, scale=args.scale, faults=frozenset(args.faults)
+            args.out,
+            start=args.start,
+            end=args.end,
+            seed=args.seed,
+            scale=args.scale,
+            faults=frozenset(args.faults),
+            population=args.population,
         )
     except ValueError as error:
         print(f"kaira sample: {error}", file=sys.stderr)

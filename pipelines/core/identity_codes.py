@@ -214,9 +214,36 @@ def pseudonymise(code: str, key: str | bytes) -> str:
     return _Hmac(key).hexdigest(normalise(code).encode("ascii"))
 
 
-def pseudonymise_series(codes: pd.Series, key: str | bytes) -> pd.Series:
-    """Pseudonyms of a Series of *valid* codes (NA stays NA); hashes each distinct code once."""
-    mac = _Hmac(key)
+class Pseudonymiser:
+    """HMAC pseudonyms that remember each code they have hashed, so that a run loading many
+    months of the same register hashes a person once, not once a month (the hashing is
+    most of ingest's time: a delivery holds mostly persons of the month before).
+
+    The memory lives as long as the object: the ingest asset makes one per run and drops
+    it with the run, so the codes stay inside ingest's own process and step. It forgets
+    everything when it reaches `max_codes`, which bounds its memory (about 200 bytes a code).
+    """
+
+    def __init__(self, key: str | bytes, max_codes: int = 3_000_000):
+        self._mac = _Hmac(key)
+        self._known: dict[str, str] = {}
+        self._max_codes = max_codes
+
+    def hexdigests(self, codes: list[str]) -> list[str]:
+        known = self._known
+        new = [code for code in codes if code not in known]
+        if new:
+            if len(known) + len(new) > self._max_codes:
+                known.clear()
+                new = codes
+            known.update(zip(new, self._mac.hexdigests(new)))
+        return [known[code] for code in codes]
+
+
+def pseudonymise_series(codes: pd.Series, key: str | bytes | Pseudonymiser) -> pd.Series:
+    """Pseudonyms of a Series of *valid* codes (NA stays NA); hashes each distinct code once
+    (and, with a Pseudonymiser, once for all the Series it is given)."""
+    mac = key if isinstance(key, Pseudonymiser) else _Hmac(key)
     normalised = pa.array(codes.str.strip().str.upper(), type=pa.large_string(), from_pandas=True)
     encoded = pc.dictionary_encode(normalised)  # NA stays a null index
     digests = pa.array(mac.hexdigests(encoded.dictionary.to_pylist()), type=pa.large_string())

@@ -112,12 +112,13 @@ def write_all_reports(
     suppression_threshold: int = 5,
     areas: list[str] | None = None,
     chromium: str | None = None,
+    municipality_pdfs: bool = True,
 ) -> list[ReportFiles]:
     """Reports for every area published in `month` (default: the latest), regions first.
 
     `areas` narrows the set (codes); an unpublished code is an error, not a silent skip.
     With `pdf`, a browser that is not installed raises ChromiumNotFoundError before anything
-    is written.
+    is written. Without `municipality_pdfs`, the municipalities (`KU###`) get their HTML only.
     """
     if pdf:
         chromium = browser.find_chromium(chromium)
@@ -142,10 +143,13 @@ def write_all_reports(
             content = replace(content, official_section=section)
         html_path, pdf_path = _write_html(content, out_dir)
         written.append((code, html_path, pdf_path))
-    if pdf:
+    printed = [item for item in written if pdf and (municipality_pdfs or not item[0].startswith("KU"))]
+    if printed:
         with ThreadPoolExecutor(max_workers=PDF_WORKERS) as pool:
-            list(pool.map(lambda item: browser.print_pdf(item[1], item[2], chromium=chromium), written))
-    return [ReportFiles(html, pdf_path if pdf else None, code, key, lang) for code, html, pdf_path in written]
+            list(pool.map(lambda item: browser.print_pdf(item[1], item[2], chromium=chromium), printed))
+    printed_codes = {code for code, _, _ in printed}
+    return [ReportFiles(html, pdf_path if code in printed_codes else None, code, key, lang)
+            for code, html, pdf_path in written]
 
 
 def write_followup_reports(
@@ -189,5 +193,7 @@ def write_followup_reports(
         suppression_threshold=settings.suppression_threshold,
         areas=areas,
         chromium=chromium,
+        # Areas asked for by name get their PDFs whatever the setting: that is the request.
+        municipality_pdfs=settings.municipality_pdfs or bool(areas),
     )
     return ReportBatch(files, key, out_dir / key, synthetic, warning)

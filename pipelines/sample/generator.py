@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ from . import faults as fault_injection
 from .dates import month_first_day, month_label, month_last_day
 from .engine import FittedNewcomers, Simulation, simulate
 from .fitted_inflow import FittedInflow, load_fitted_inflow
-from .geography import geography_for
+from .geography import Geography, geography_for
 from .identity import allocate_codes, format_codes
 from .kela import TmtPayments, derive_payments
 from .landing import (
@@ -47,19 +48,39 @@ _REGISTER_STREAM, _BENEFIT_STREAM, _PAYMENT_STREAM, _FITTED_STREAM, _FITTED_BENE
 def build_simulation(options: SampleOptions, inflow: FittedInflow | None = None) -> Simulation:
     """The simulation behind the sample; `inflow` replaces the shipped fitted table (the
     fitting tool tries its candidates this way)."""
+    geography = geography_for(options.scale)
+    fitted_inflow: FittedInflow | _ScaledInflow = inflow if inflow is not None else load_fitted_inflow()
+    if options.population != 1.0:
+        # Both inflows grow by the factor: the modelled persons (the simulation sizes their
+        # stock and daily inflow by the weights' sum) and the fitted short-term newcomers.
+        fitted_inflow = _ScaledInflow(fitted_inflow, geography, options.population)
+        geography = dataclasses.replace(geography, inflow_weight=geography.inflow_weight * options.population)
     fitted = FittedNewcomers(
-        inflow if inflow is not None else load_fitted_inflow(),
+        fitted_inflow,
         np.random.default_rng([options.seed, _FITTED_STREAM]),
         np.random.default_rng([options.seed, _FITTED_BENEFIT_STREAM]),
     )
     return simulate(
-        geography_for(options.scale),
+        geography,
         month_first_day(options.simulation_first_month),
         month_last_day(options.last_month),
         np.random.default_rng([options.seed, _REGISTER_STREAM]),
         np.random.default_rng([options.seed, _BENEFIT_STREAM]),
         fitted,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class _ScaledInflow:
+    """The fitted inflow times a population factor, per municipality of the unscaled
+    geography (whose weights share out the rest of the country's newcomers)."""
+
+    inflow: FittedInflow
+    geography: Geography
+    factor: float
+
+    def for_geography(self, geography: Geography, months: np.ndarray) -> np.ndarray:
+        return self.factor * self.inflow.for_geography(self.geography, months)
 
 
 def generate_sample(
@@ -69,13 +90,16 @@ def generate_sample(
     seed: int = SampleOptions.seed,
     scale: str = SampleOptions.scale,
     faults: frozenset[str] = frozenset(),
+    population: float = SampleOptions.population,
 ) -> dict:
     """Write synthetic landing files for every month from `start` to `end` into `out_dir`.
 
     Returns a summary: the files written (relative to out_dir), rows per source and month,
     the number of distinct persons delivered, and what each injected fault touched.
     """
-    options = SampleOptions(start=start, end=end, seed=seed, scale=scale, faults=frozenset(faults))
+    options = SampleOptions(
+        start=start, end=end, seed=seed, scale=scale, faults=frozenset(faults), population=population
+    )
     out_dir = Path(out_dir)
     simulation = build_simulation(options)
     # The payments have their own random stream (only the recoveries draw from it).
@@ -117,6 +141,7 @@ def _write_all(out_dir: Path, options: SampleOptions, register: Register, paymen
             "end": options.end,
             "seed": options.seed,
             "scale": options.scale,
+            "population": options.population,
             "faults": sorted(faults),
         },
         "files": [],
@@ -185,6 +210,8 @@ def _write(out_dir: Path, relative: Path, table: Table, summary: dict, source: s
 def _readme(options: SampleOptions, summary: dict) -> str:
     arguments = f"--from {options.start} --to {options.end} --seed {options.seed} --scale {options.scale}"
     arguments += "".join(f" --fault {name}" for name in sorted(options.faults))
+    if options.population != 1.0:
+        arguments += f" --population {options.population:g}"
     fault_lines = [f"  {name}: {FAULT_DESCRIPTIONS[name]}" for name in sorted(options.faults)] or ["  (none)"]
     lines = [
         "Synteettinen esimerkkiaineisto – ei todellisia henkilöitä",

@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.core.identity_codes import redact
+from pipelines.core.identity_codes import Pseudonymiser, redact
 from pipelines.core.settings import Settings
 from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS
 from pipelines.partitions import (
@@ -28,11 +28,15 @@ GROUP = "ingest"
 
 
 def ingest_partitions(context: dg.AssetExecutionContext, source: str, settings: Settings) -> dg.MaterializeResult:
-    """Load `source` for every partition of the run, oldest first."""
+    """Load `source` for every partition of the run, oldest first, hashing each person's
+    identity code once for the run."""
+    pseudonymiser = Pseudonymiser(settings.pseudonym_key) if settings.pseudonym_key else None
     reports = [
-        ingest_month(source, partition_key_to_month(key), settings, log=context.log, report_ignored_columns=False)
+        ingest_month(source, partition_key_to_month(key), settings, log=context.log, report_ignored_columns=False,
+                     pseudonymiser=pseudonymiser)
         for key in sorted(context.partition_keys)
     ]
+    del pseudonymiser
     ignored = sorted({column for report in reports for column in report.ignored_columns})
     if ignored:
         files = ", ".join(r.source_file for r in reports if r.ignored_columns)

@@ -60,7 +60,7 @@ class ValidatedDelivery:
         return len(self.rows) + len(self.rejects)
 
 
-def person_columns(codes: pd.Series, key: str | bytes, problems: Problems, latest_birth: date) -> pd.DataFrame:
+def person_columns(codes: pd.Series, key: str | bytes | identity_codes.Pseudonymiser, problems: Problems, latest_birth: date) -> pd.DataFrame:
     """person_id, birth_date and sex from the identity codes; invalid codes become problems."""
     parsed = identity_codes.parse_series(codes)
     invalid = parsed["reason"].notna().to_numpy()

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.core.identity_codes import Pseudonymiser
 from pipelines.core.months import month_end, month_text, parse_month
 from pipelines.core.register_codes import SERVICE_STATUS, SERVICES, STATUSES
 from pipelines.core.source_registry import JOBSEEKER_SPELLS
@@ -65,7 +66,7 @@ REASON_DUPLICATE_ID = "duplicate jakso_id in this delivery"
 REASON_NOT_IN_MONTH = "spell does not overlap the delivery month"
 
 
-def validate_spells(landing: LandingFile, month: str | date, pseudonym_key: str | bytes) -> ValidatedDelivery:
+def validate_spells(landing: LandingFile, month: str | date, pseudonym_key: str | bytes | Pseudonymiser) -> ValidatedDelivery:
     first = parse_month(month)
     last = month_end(first)
     rows = landing.rows

@@ -23,6 +23,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from pipelines.core.identity_codes import Pseudonymiser
 from pipelines.core.months import month_end, month_text, parse_month
 from pipelines.core.register_codes import BENEFITS
 from pipelines.core.source_registry import KELA_PAYMENTS
@@ -70,7 +71,7 @@ RAW_COLUMNS = (
 )
 
 
-def validate_payments(landing: LandingFile, month: str | date, pseudonym_key: str | bytes) -> ValidatedDelivery:
+def validate_payments(landing: LandingFile, month: str | date, pseudonym_key: str | bytes | Pseudonymiser) -> ValidatedDelivery:
     first = parse_month(month)
     rows = landing.rows
     problems = Problems(len(rows))

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.core.identity_codes import redact
+from pipelines.core.identity_codes import Pseudonymiser, redact
 from pipelines.core.landing import RefusedFile, file_sha256
 from pipelines.core.months import month_text, parse_month
 from pipelines.core.private_files import (
@@ -133,6 +133,7 @@ def ingest_month(
     *,
     log: logging.Logger | logging.LoggerAdapter | None = None,
     report_ignored_columns: bool = True,
+    pseudonymiser: Pseudonymiser | None = None,
 ) -> DeliveryReport:
     """Load `source` ('jobseeker_spells' | 'kela_payments') for `month` ('YYYY-MM').
 
@@ -140,7 +141,8 @@ def ingest_month(
     key on real data, or not the key of the warehouse), LandingSymlinkError,
     MissingDeliveryError, UnreadableFileError (file quarantined) or RejectLimitExceeded
     (file quarantined); in each case the warehouse is unchanged. With `report_ignored_columns=False` the caller logs extra columns itself
-    (the Dagster asset does, once per run).
+    (the Dagster asset does, once per run). A `pseudonymiser` made with the same key and
+    shared by the months of a run hashes each person once for the run.
     """
     log = log or logger
     spec = _spec(source)
@@ -158,7 +160,7 @@ def ingest_month(
 
     try:
         landing = read_landing_csv(path, spec.columns, name=name)
-        validated = spec.validate(landing, first, key)
+        validated = spec.validate(landing, first, pseudonymiser if pseudonymiser is not None else key)
     except UnreadableFileError as error:
         error.quarantined_to = str(quarantine(path, source, first, settings.quarantine_dir, str(error)))
         log.error("ingest of %s %s failed: %s", source, label, error)

@@ -85,14 +85,17 @@ def query_table(
     schema_table: str,
     month_column: str | None = None,
     months: Iterable[date | str] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """`schema.table` as a DataFrame, through an open connection.
 
     With `month_column` and `months`, only the rows of those months (dates, or
     'YYYY-MM' / 'YYYY-MM-DD' strings: the first day of the month is what is stored).
+    With `columns`, only those columns (default: all).
     """
     relation = ".".join(_quoted(part) for part in schema_table.split("."))
-    sql = f"select * from {relation}"
+    selected = ", ".join(_quoted(column) for column in columns) if columns else "*"
+    sql = f"select {selected} from {relation}"
     parameters: list[object] = []
     if months is not None:
         if month_column is None:

@@ -56,16 +56,19 @@ def _rows_by_month(
     return {month: found.get(month, 0) for month in months}
 
 
-def _loader(schema_table: str, month_column: str, *, with_previous_month: bool = False):
+def _loader(schema_table: str, month_column: str, *, with_previous_month: bool = False,
+            columns: tuple[str, ...] | None = None):
     """Read the run's months in chunks of consecutive months: a national backfill of many
     months would not fit in memory as one DataFrame (22 GB at the benchmark). Each chunk
-    opens its own read-only connection, closed while the chunk is validated."""
+    opens its own read-only connection, closed while the chunk is validated. `columns`:
+    only those the suite (and its prepare function) reads; reading and converting the
+    others was a third of a staging suite's time."""
 
     def load(scope: CheckScope):
         warehouse = scope.warehouse
         if scope.months is None:
             with warehouse.connect(read_only=True) as connection:
-                frame = query_table(connection, schema_table)
+                frame = query_table(connection, schema_table, columns=columns)
             yield "all months", frame
             return
         months = sorted(scope.months)
@@ -76,18 +79,29 @@ def _loader(schema_table: str, month_column: str, *, with_previous_month: bool =
             wanted = [previous_month(chunk[0]), *chunk] if with_previous_month else chunk
             label = f"{chunk[0]:%Y-%m}" + (f"..{chunk[-1]:%Y-%m}" if len(chunk) > 1 else "")
             with warehouse.connect(read_only=True) as connection:
-                frame = query_table(connection, schema_table, month_column, wanted)
+                frame = query_table(connection, schema_table, month_column, wanted, columns)
             yield label, frame
 
     return load
 
 
+# The columns each staging suite's expectations and prepare function (relations.py) read;
+# test_validation_columns keeps them complete.
+SOURCE_SUITE_COLUMNS = {
+    "stg_register__jobseeker_spells": (
+        "delivery_month", "person_id", "spell_start", "spell_end", "status", "service", "municipality_code",
+    ),
+    "stg_kela__tmt_payments": (
+        "delivery_month", "payment_month", "person_id", "paid_days", "cumulative_days", "municipality_code",
+    ),
+}
+
 source_checks = [
     gx_suites_asset_checks(
-        [SuiteOnAsset(dg.AssetKey(suite), suite, _loader(f"staging.{suite}", "delivery_month"))],
+        [SuiteOnAsset(dg.AssetKey(suite), suite, _loader(f"staging.{suite}", "delivery_month", columns=columns))],
         name=f"gx_{suite}",
     )
-    for suite in ("stg_register__jobseeker_spells", "stg_kela__tmt_payments")
+    for suite, columns in SOURCE_SUITE_COLUMNS.items()
 ]
 
 mart_checks = gx_suites_asset_checks(

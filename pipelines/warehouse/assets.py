@@ -23,6 +23,7 @@ from pipelines.resources import SettingsResource
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars
 from pipelines.warehouse.profile import write_run_profile
 from pipelines.warehouse.project import kaira_dbt_project, run_target_path
+from pipelines.warehouse.reference_state import record_reference_built, seeds_fingerprint
 
 MONTHLY_SELECTION = "path:models/staging path:models/marts"
 REFERENCE_SELECTION = "resource_type:seed"
@@ -100,7 +101,10 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
 )
 def kaira_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
     config = settings.settings
+    fingerprint = seeds_fingerprint()
     yield from dbt_build(context, dbt, config, dbt_vars(config, None, None))
+    # Only after a successful build (a failed one raises): `kaira run` skips the seeds next time.
+    record_reference_built(config.warehouse_dir, fingerprint)
 
 
 @dbt_assets(

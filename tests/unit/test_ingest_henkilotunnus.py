@@ -131,6 +131,22 @@ def test_pseudonymise_series_matches_the_scalar_and_keeps_missing_values_missing
     assert hashed.iloc[3] == hashed.iloc[0]
 
 
+def test_a_run_s_pseudonymiser_gives_the_same_pseudonyms_and_hashes_each_code_once(monkeypatch):
+    pseudonymiser = hetu.Pseudonymiser("key", max_codes=3)
+    hashed: list[str] = []
+    original = hetu._Hmac.hexdigests
+    monkeypatch.setattr(hetu._Hmac, "hexdigests", lambda self, codes: hashed.extend(codes) or original(self, codes))
+    first = pd.Series([MALE_1970, None, FEMALE_1985], dtype="str")
+    second = pd.Series([FEMALE_1985, MALE_1970, MALE_1970], dtype="str")
+    assert hetu.pseudonymise_series(first, pseudonymiser).equals(hetu.pseudonymise_series(first, "key"))
+    hashed.clear()
+    assert hetu.pseudonymise_series(second, pseudonymiser).equals(hetu.pseudonymise_series(second, "key"))
+    assert hashed == [FEMALE_1985, MALE_1970], "only the plain key's call hashed; the run's remembered both"
+    # Full, it forgets and starts again rather than grow: the pseudonyms stay the same.
+    third = pd.Series(["010101-9010", "020202-9026", MALE_1970], dtype="str")
+    assert hetu.pseudonymise_series(third, pseudonymiser).equals(hetu.pseudonymise_series(third, "key"))
+
+
 def _fuzz_codes(n: int, seed: int = 7) -> list[str | None]:
     """Valid codes with one character mutated, and random strings: every rule is hit."""
     rng = random.Random(seed)

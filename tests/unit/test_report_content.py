@@ -129,6 +129,34 @@ def test_areas_of_a_month_come_larger_first(published):
     assert [code for code, _, _ in published_areas(published, date(2010, 12, 1))] == ["MK18", "KU205", "KU697"]
 
 
+def test_without_municipality_pdfs_only_the_regions_are_printed_and_every_area_has_its_html(
+    tmp_path, published, monkeypatch
+):
+    from pipelines.reports import browser
+
+    printed = []
+    monkeypatch.setattr(browser, "find_chromium", lambda configured=None: "/usr/bin/true")
+    monkeypatch.setattr(browser, "print_pdf", lambda html, pdf, chromium=None: printed.append(html.name))
+    files = write_all_reports(published, tmp_path / "reports", municipality_pdfs=False)
+    assert printed == ["kaira_MK18_2011-01_fi.html"]
+    assert [(f.area_code, f.pdf is not None) for f in files] == [("MK18", True), ("KU205", False), ("KU697", False)]
+    assert all(f.html.is_file() for f in files)
+
+
+def test_municipality_pdfs_follow_the_scope_unless_set():
+    from pipelines.core.settings import load_settings
+
+    def pdfs(**env):
+        return load_settings({"KAIRA_AREA_SCOPE": "MK18", **env}).municipality_pdfs
+
+    assert pdfs() and pdfs(KAIRA_AREA_SCOPE="MK18,MK17")
+    assert not pdfs(KAIRA_AREA_SCOPE="all")
+    assert pdfs(KAIRA_AREA_SCOPE="all", KAIRA_REPORT_PDFS="all")
+    assert not pdfs(KAIRA_REPORT_PDFS="regions")
+    with pytest.raises(ValueError, match="KAIRA_REPORT_PDFS"):
+        pdfs(KAIRA_REPORT_PDFS="some")
+
+
 def test_write_all_reports_writes_one_file_per_area_in_the_month_folder(tmp_path, published):
     files = write_all_reports(published, tmp_path / "reports", pdf=False)
     assert [f.html.name for f in files] == [

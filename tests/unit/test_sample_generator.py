@@ -207,6 +207,20 @@ def test_every_person_in_the_range_has_a_distinct_code():
     assert len(set(codes.tolist())) == codes.size > 5000
 
 
+def test_population_factor_multiplies_the_persons_in_the_same_municipalities():
+    from pipelines.sample.generator import _register, build_simulation
+
+    def delivered(population: float) -> tuple[int, set[str]]:
+        options = SampleOptions(start="2008-01", end="2008-03", seed=3, population=population)
+        register = _register(build_simulation(options), options)
+        codes = register.identity_codes[register.identity_codes != ""]
+        return codes.size, set(register.simulation.spells.municipality.tolist())
+
+    (base, base_places), (triple, triple_places) = delivered(1.0), delivered(3.0)
+    assert 2.7 < triple / base < 3.3
+    assert triple_places == base_places, "a larger population stays in the scale's municipalities"
+
+
 # --- jobseeker register semantics -------------------------------------------------------
 
 
@@ -430,6 +444,7 @@ def test_redelivery_fault_writes_a_changed_copy_of_the_middle_month(clean, fault
         ({"start": "2008-13"}, "YYYY-MM"),
         ({"start": "2009-01", "end": "2008-12"}, "before it starts"),
         ({"scale": "sweden"}, "unknown scale"),
+        ({"population": 0}, "population factor"),
         ({"faults": frozenset({"typo"})}, "unknown fault"),
         ({"start": "2008-01", "end": "2008-02", "faults": frozenset({"overlapping_spells"})}, "at least 3 months"),
     ],
