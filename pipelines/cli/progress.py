@@ -97,7 +97,7 @@ class Progress:
         self._lock = threading.Lock()
         self._running: dict[str, float] = {}  # step key -> start (monotonic)
         self._assets: dict[str, set[str]] = {}
-        self._checks: dict[str, list[int]] = {}  # step key -> [passed, failed]
+        self._checks: dict[str, list[int]] = {}  # step key -> [passed, failed, warnings]
         self._last_line = time.monotonic()
 
     def line(self, text: str) -> None:
@@ -131,17 +131,19 @@ class Progress:
         elif kind == dg.DagsterEventType.STEP_START:
             with self._lock:
                 self._running[step] = time.monotonic()
-                self._assets[step], self._checks[step] = set(), [0, 0]
+                self._assets[step], self._checks[step] = set(), [0, 0, 0]
             self.line(f"  {step_label(step)} ...")
         elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION and step:
             self._assets.setdefault(step, set()).add(event.asset_key.to_user_string())
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION and step:
             evaluation = event.event_specific_data
-            counts = self._checks.setdefault(step, [0, 0])
-            counts[0 if evaluation.passed else 1] += 1
+            counts = self._checks.setdefault(step, [0, 0, 0])
+            # A warning that did not pass stops nothing: counted apart, as in the summary.
+            warning = evaluation.severity == dg.AssetCheckSeverity.WARN
+            counts[0 if evaluation.passed else 2 if warning else 1] += 1
             if not evaluation.passed:
                 self.line(
-                    f"    check failed ({evaluation.severity.value}): "
+                    f"    {'warning' if warning else 'check failed'} ({evaluation.severity.value}): "
                     f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}"
                 )
         elif kind == dg.DagsterEventType.STEP_SUCCESS:
@@ -166,9 +168,13 @@ class Progress:
         assets = self._assets.get(step, set())
         if len(assets) > 1:
             parts.append(plural(len(assets), "asset"))
-        passed, failed = self._checks.get(step, [0, 0])
-        if passed or failed:
-            parts.append(f"{plural(passed, 'check')} passed" + (f", {failed} failed" if failed else ""))
+        passed, failed, warnings = self._checks.get(step, [0, 0, 0])
+        counts = [f"{plural(passed, 'check')} passed"] if passed else []
+        if failed:
+            counts.append(f"{failed} failed" if passed else f"{plural(failed, 'check')} failed")
+        if warnings:
+            counts.append(plural(warnings, "warning"))
+        parts += counts
         return f" ({', '.join(parts)})" if parts else ""
 
     def beat(self) -> None:
