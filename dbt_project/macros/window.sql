@@ -28,6 +28,16 @@
     {{ return((var('area_scope') | string | trim | lower) == 'all') }}
 {%- endmacro %}
 
+{#- The deliveries that can hold a spell relevant to a month of the window: from the
+    window's first month back by the widest look-back. Without a window, every delivery. -#}
+{% macro in_deliveries_for_window(column) -%}
+    {%- if var('month_start') -%}
+        {{ column }} >= {{ add_months("cast('" ~ var('month_start') ~ "' as date)", -rule_lookback_months()) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
 {#- How far back from a count date any rule of the definitions (docs/definitions.md) looks: the widest of its
     windows. Spells that ended before it cannot change a month's figures. -#}
 {% macro rule_lookback_months() -%}

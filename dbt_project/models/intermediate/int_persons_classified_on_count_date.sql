@@ -26,7 +26,7 @@ on_count_date as (
     select
         as_of_month,
         count_date,
-        person_id,
+        person_key,
         birth_date,
         sex,
         status,
@@ -37,7 +37,7 @@ on_count_date as (
     where spell_start <= count_date
         and {{ open_end('spell_end') }} >= count_date
     qualify row_number() over (
-        partition by as_of_month, person_id order by spell_start desc, spell_id asc
+        partition by as_of_month, person_key order by spell_start desc, spell_id asc
     ) = 1
 
 ),
@@ -46,12 +46,12 @@ current_run as (
 
     select
         on_count_date.as_of_month,
-        on_count_date.person_id,
+        on_count_date.person_key,
         runs.run_start
     from on_count_date
     inner join runs
         on runs.as_of_month = on_count_date.as_of_month
-        and runs.person_id = on_count_date.person_id
+        and runs.person_key = on_count_date.person_key
         and runs.run_start <= on_count_date.count_date
         and runs.run_end_or_open >= on_count_date.count_date
 
@@ -62,7 +62,7 @@ unemployed_days_in_window as (
 
     select
         on_count_date.as_of_month,
-        on_count_date.person_id,
+        on_count_date.person_key,
         sum(
             {{ dbt.datediff(
                 "greatest(runs.run_start, " ~ add_days(add_months('on_count_date.count_date', -var('equivalent_window_months')), 1) ~ ")",
@@ -72,10 +72,10 @@ unemployed_days_in_window as (
     from on_count_date
     inner join runs
         on runs.as_of_month = on_count_date.as_of_month
-        and runs.person_id = on_count_date.person_id
+        and runs.person_key = on_count_date.person_key
         and runs.run_start <= on_count_date.count_date
         and runs.run_end_or_open > {{ add_months('on_count_date.count_date', -var('equivalent_window_months')) }}
-    group by on_count_date.as_of_month, on_count_date.person_id
+    group by on_count_date.as_of_month, on_count_date.person_key
 
 ),
 
@@ -84,11 +84,11 @@ recent_placement_end as (
 
     select distinct
         on_count_date.as_of_month,
-        on_count_date.person_id
+        on_count_date.person_key
     from on_count_date
     inner join placements
         on placements.as_of_month = on_count_date.as_of_month
-        and placements.person_id = on_count_date.person_id
+        and placements.person_key = on_count_date.person_key
         and placements.placement_end <= on_count_date.count_date
         and placements.placement_end > {{ add_months('on_count_date.count_date', -var('return_window_months')) }}
 
@@ -98,13 +98,13 @@ current_placement as (
 
     select
         on_count_date.as_of_month,
-        on_count_date.person_id,
+        on_count_date.person_key,
         on_count_date.count_date,
         placements.placement_start
     from on_count_date
     inner join placements
         on placements.as_of_month = on_count_date.as_of_month
-        and placements.person_id = on_count_date.person_id
+        and placements.person_key = on_count_date.person_key
         and placements.placement_start <= on_count_date.count_date
         and {{ open_end('placements.placement_end') }} >= on_count_date.count_date
     where on_count_date.status = 'PALVELU'
@@ -117,11 +117,11 @@ service_after_service as (
 
     select distinct
         current_placement.as_of_month,
-        current_placement.person_id
+        current_placement.person_key
     from current_placement
     inner join placements as earlier
         on earlier.as_of_month = current_placement.as_of_month
-        and earlier.person_id = current_placement.person_id
+        and earlier.person_key = current_placement.person_key
         and earlier.placement_end < current_placement.placement_start
         and earlier.placement_end >= {{ add_months('current_placement.placement_start', -var('service_gap_months')) }}
         and earlier.placement_end > {{ add_months('current_placement.count_date', -var('service_lookback_months')) }}
@@ -133,7 +133,7 @@ states as (
     select
         on_count_date.as_of_month as month,
         on_count_date.count_date,
-        on_count_date.person_id,
+        on_count_date.person_key,
         on_count_date.sex,
         on_count_date.birth_date,
         on_count_date.municipality_code,
@@ -150,21 +150,21 @@ states as (
         on_count_date.status = 'PALVELU' as is_in_services,
         current_run.run_start,
         coalesce(unemployed_days_in_window.unemployed_days, 0) as unemployed_days_in_window,
-        recent_placement_end.person_id is not null as has_recent_placement_end,
-        service_after_service.person_id is not null as has_service_after_service
+        recent_placement_end.person_key is not null as has_recent_placement_end,
+        service_after_service.person_key is not null as has_service_after_service
     from on_count_date
     left join current_run
         on current_run.as_of_month = on_count_date.as_of_month
-        and current_run.person_id = on_count_date.person_id
+        and current_run.person_key = on_count_date.person_key
     left join unemployed_days_in_window
         on unemployed_days_in_window.as_of_month = on_count_date.as_of_month
-        and unemployed_days_in_window.person_id = on_count_date.person_id
+        and unemployed_days_in_window.person_key = on_count_date.person_key
     left join recent_placement_end
         on recent_placement_end.as_of_month = on_count_date.as_of_month
-        and recent_placement_end.person_id = on_count_date.person_id
+        and recent_placement_end.person_key = on_count_date.person_key
     left join service_after_service
         on service_after_service.as_of_month = on_count_date.as_of_month
-        and service_after_service.person_id = on_count_date.person_id
+        and service_after_service.person_key = on_count_date.person_key
 
 ),
 
@@ -196,7 +196,7 @@ final as (
     select
         month,
         count_date,
-        person_id,
+        person_key,
         sex,
         age_on_count_date,
         municipality_code,

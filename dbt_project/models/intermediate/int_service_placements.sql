@@ -5,7 +5,7 @@ with service_spells as (
 
     select
         as_of_month,
-        person_id,
+        person_key,
         service,
         spell_start,
         {{ open_end('spell_end') }} as spell_end_or_open
@@ -19,10 +19,10 @@ with_previous as (
     select
         *,
         lag(service) over (
-            partition by as_of_month, person_id order by spell_start, spell_end_or_open
+            partition by as_of_month, person_key order by spell_start, spell_end_or_open
         ) as previous_service,
         lag(spell_end_or_open) over (
-            partition by as_of_month, person_id order by spell_start, spell_end_or_open
+            partition by as_of_month, person_key order by spell_start, spell_end_or_open
         ) as previous_end
     from service_spells
 
@@ -40,7 +40,7 @@ numbered as (
                 else 0
             end
         ) over (
-            partition by as_of_month, person_id
+            partition by as_of_month, person_key
             order by spell_start, spell_end_or_open
             rows between unbounded preceding and current row
         ) as placement_number
@@ -52,14 +52,14 @@ final as (
 
     select
         as_of_month,
-        person_id,
+        person_key,
         placement_number,
         min(service) as service,
         min(spell_start) as placement_start,
         nullif(max(spell_end_or_open), cast('9999-12-31' as date)) as placement_end
     from numbered
-    group by as_of_month, person_id, placement_number
+    group by as_of_month, person_key, placement_number
 
 )
 
-select as_of_month, person_id, placement_number, service, placement_start, placement_end from final
+select as_of_month, person_key, placement_number, service, placement_start, placement_end from final

@@ -8,10 +8,8 @@
 with spells as (
 
     select * from {{ ref('stg_register__jobseeker_spells') }}
-    {%- if var('month_start') %}
     -- Only deliveries that can hold a spell relevant to a month of the window.
-    where delivery_month >= {{ add_months("cast('" ~ var('month_start') ~ "' as date)", -rule_lookback_months()) }}
-    {%- endif %}
+    where {{ in_deliveries_for_window('delivery_month') }}
 
 ),
 
@@ -48,7 +46,7 @@ final as (
             -- ended before the next delivery: stays as it was until a later delivery holds it
             else next_holding_delivery
         end as valid_until,
-        person_id,
+        person_key,
         birth_date,
         sex,
         spell_id,

@@ -20,7 +20,7 @@ final as (
     select
         months.month as as_of_month,
         months.count_date,
-        versions.person_id,
+        versions.person_key,
         versions.birth_date,
         versions.sex,
         versions.spell_id,

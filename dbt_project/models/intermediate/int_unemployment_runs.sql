@@ -5,7 +5,7 @@ with unemployed_spells as (
 
     select
         as_of_month,
-        person_id,
+        person_key,
         spell_start,
         {{ open_end('spell_end') }} as spell_end_or_open
     from {{ ref('int_spells_as_of_delivery') }}
@@ -18,7 +18,7 @@ with_previous_end as (
     select
         *,
         max(spell_end_or_open) over (
-            partition by as_of_month, person_id
+            partition by as_of_month, person_key
             order by spell_start, spell_end_or_open
             rows between unbounded preceding and 1 preceding
         ) as previous_max_end
@@ -37,7 +37,7 @@ numbered as (
                 else 0
             end
         ) over (
-            partition by as_of_month, person_id
+            partition by as_of_month, person_key
             order by spell_start, spell_end_or_open
             rows between unbounded preceding and current row
         ) as run_number
@@ -49,13 +49,13 @@ final as (
 
     select
         as_of_month,
-        person_id,
+        person_key,
         run_number,
         min(spell_start) as run_start,
         max(spell_end_or_open) as run_end_or_open
     from numbered
-    group by as_of_month, person_id, run_number
+    group by as_of_month, person_key, run_number
 
 )
 
-select as_of_month, person_id, run_number, run_start, run_end_or_open from final
+select as_of_month, person_key, run_number, run_start, run_end_or_open from final

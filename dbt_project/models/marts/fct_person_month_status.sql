@@ -15,33 +15,42 @@ with classified as (
 
 ),
 
+pseudonyms as (
+
+    select person_key, person_id from {{ ref('int_person_pseudonyms') }}
+
+),
+
 final as (
 
     select
-        month,
-        count_date,
-        person_id,
-        sex,
-        age_on_count_date,
-        municipality_code,
-        status,
-        service,
-        run_start,
-        unemployed_days_in_window,
-        is_unemployed,
-        is_long_term_unemployed,
-        is_equivalent_long_term_unemployed,
-        is_returned_from_services,
-        is_service_to_service,
-        is_long_term_unemployed
-            or is_equivalent_long_term_unemployed
-            or is_returned_from_services
-            or is_service_to_service
+        classified.month,
+        classified.count_date,
+        pseudonyms.person_id,
+        classified.sex,
+        classified.age_on_count_date,
+        classified.municipality_code,
+        classified.status,
+        classified.service,
+        classified.run_start,
+        classified.unemployed_days_in_window,
+        classified.is_unemployed,
+        classified.is_long_term_unemployed,
+        classified.is_equivalent_long_term_unemployed,
+        classified.is_returned_from_services,
+        classified.is_service_to_service,
+        classified.is_long_term_unemployed
+            or classified.is_equivalent_long_term_unemployed
+            or classified.is_returned_from_services
+            or classified.is_service_to_service
             as is_structural_unemployed,
-        is_youth_unemployed,
-        is_laid_off,
-        is_in_services
+        classified.is_youth_unemployed,
+        classified.is_laid_off,
+        classified.is_in_services
     from classified
+    -- The models classify on the integer key; analysts get the pseudonym. Every key
+    -- comes from the deliveries the pseudonyms are read from, so no row drops out here.
+    inner join pseudonyms on pseudonyms.person_key = classified.person_key
 
 )
 
