@@ -49,7 +49,7 @@ demo: setup
 	$(WITH_KEY) $(BIN)/kaira demo
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 test-fast: setup
 	$(BIN)/python -m pytest -q tests/unit
