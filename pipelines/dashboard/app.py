@@ -59,13 +59,6 @@ FINNISH_LOCALE = {
         "shortMonths": ["tammi", "helmi", "maalis", "huhti", "touko", "kesä", "heinä", "elo", "syys", "loka", "marras", "joulu"],
     },
 }
-RECONCILIATION_STATUS = {
-    "agree": "täsmää",
-    "differs": "poikkeaa",
-    "derived_suppressed": "salattu",
-    "official_unavailable": "virallista lukua ei ole",
-    "not_comparable": "ei vertailukelpoinen",
-}
 
 
 def published_path() -> Path:
@@ -238,7 +231,7 @@ def main() -> None:
                              for code, v in zip(rows["indicator"], rows["derived_value"])],
                 "Virallinen": [texts.shown_value(None if pd.isna(v) else v, "ok" if not pd.isna(v) else "missing", code)
                                for code, v in zip(rows["indicator"], rows["official_value"])],
-                "Tila": [RECONCILIATION_STATUS.get(status, status) for status in rows["status"]],
+                "Tila": [texts.reconciliation_status_name(status) for status in rows["status"]],
             }
         ).set_index("Kuukausi")
         st.table(shown)

@@ -56,6 +56,10 @@ def sex_name(code: str) -> str:
     return _t()(f"sexes.{code}")
 
 
+def reconciliation_status_name(code: str) -> str:
+    return _t()(f"reconciliation_statuses.{code}")
+
+
 def level_name(code: str) -> str:
     try:
         return _t()(f"area_levels.{code}")

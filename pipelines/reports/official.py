@@ -71,16 +71,6 @@ def _chart(chart_id: str, title: str, months: list[date], lines: list[charts.Lin
     )
 
 
-# The statuses of official_reconciliation (docs/official-statistics.md), as the report says them.
-RECONCILIATION_STATUS_FI = {
-    "agree": "yhtäpitäviä",
-    "differs": "poikkeavia",
-    "derived_suppressed": "johdettu luku salattu",
-    "official_unavailable": "virallista lukua ei ole",
-    "not_comparable": "ei vertailukelpoisia (alueen kunnat eri kuin nykyisessä aluejaossa)",
-}
-
-
 def reconciliation_section(published_path: Path, area_code: str, month: date, *, synthetic: bool) -> Markup | None:
     """The derived-versus-official section of one area's report, or None when the published
     tables hold no official counterpart for the area."""
@@ -126,7 +116,7 @@ def reconciliation_section(published_path: Path, area_code: str, month: date, *,
         f"<td class='num'>{_fmt(derived)}</td><td class='num'>{_fmt(official)}</td><td class='num'>{_fmt(diff)}</td></tr>"
         for m, indicator, sex, derived, official, diff in differing
     )
-    summary = ", ".join(f"{RECONCILIATION_STATUS_FI.get(status, status)} {count}"
+    summary = ", ".join(f"{words(f'reconciliation_statuses.{status}')} {count}"
                         for status, count in sorted(counts.items()))
     note = (
         f"<p class='note'>Johdetut luvut ovat synteettisiä ({escape(SYNTHETIC_FI)}); viralliset luvut ovat todellisia. "

@@ -292,3 +292,13 @@ def test_the_command_line_imports_no_streamlit_until_the_server_runs():
     probe = "import sys, pipelines.cli.main as m; m.build_parser(); print('streamlit' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_every_reconciliation_status_has_the_reports_finnish_name():
+    from pipelines.dashboard import texts
+    from pipelines.reports.translations import Translator
+
+    statuses = ("agree", "differs", "derived_suppressed", "official_unavailable", "not_comparable")
+    names = [texts.reconciliation_status_name(status) for status in statuses]
+    assert names == [Translator("fi")(f"reconciliation_statuses.{status}") for status in statuses]
+    assert len(set(names)) == len(statuses) and not set(names) & set(statuses)  # Finnish, one word per status
