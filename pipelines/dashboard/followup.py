@@ -12,6 +12,8 @@ from datetime import date
 
 import pandas as pd
 
+from pipelines.reports.content import target_reached
+
 SERIES_VALUE = "Arvo"
 SERIES_BASELINE = "Lähtötaso"
 SERIES_TARGET = "Tavoite"
@@ -31,10 +33,7 @@ class Followup:
 
     @property
     def reached(self) -> bool | None:
-        """The latest value at or below the target; None where either is withheld."""
-        if self.value is None or self.target_value is None:
-            return None
-        return self.value <= self.target_value
+        return target_reached(self.value, self.target_value)
 
 
 def _number(value) -> float | None:

@@ -71,6 +71,14 @@ class Cell:
 MISSING = Cell(None, "missing")
 
 
+def target_reached(value: float | None, target_value: float | None) -> bool | None:
+    """A follow-up target is reached when the value is at or below it; None where either
+    is withheld (suppressed, or no target). The reports and the dashboard both ask this."""
+    if value is None or target_value is None:
+        return None
+    return value <= target_value
+
+
 @dataclass(frozen=True)
 class TargetRow:
     """One row of `target_followup` for the report's month, area and one sex."""
@@ -87,10 +95,7 @@ class TargetRow:
 
     @property
     def reached(self) -> bool | None:
-        """value <= target: None where either is withheld."""
-        if self.value is None or self.target_value is None:
-            return None
-        return self.value <= self.target_value
+        return target_reached(self.value, self.target_value)
 
     @property
     def change(self) -> float | None:
