@@ -105,17 +105,14 @@ def structural_figures(warehouse_path) -> dict[str, float] | None:
     it lacks); None when there is no warehouse with indicators yet."""
     import duckdb
 
+    from pipelines.core.duckdb_tables import table_exists
     from pipelines.core.kaira_report import KAINUU, REPORTED_FIGURES
 
     if not warehouse_path.is_file():
         return None
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'fct_indicators_monthly'"
-        ).fetchone()[0]
-        if not exists:
+        if not table_exists(con, "marts", "fct_indicators_monthly"):
             return None
         figures = {}
         for figure in REPORTED_FIGURES:

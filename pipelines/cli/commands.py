@@ -9,6 +9,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from pipelines.core.duckdb_tables import table_exists
 from pipelines.core.identity_codes import redact
 from pipelines.core.settings import load_settings
 
@@ -182,11 +183,7 @@ def held_months(settings) -> list[str]:
         return []
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'marts' "
-            "and table_name = 'fct_indicators_monthly'"
-        ).fetchone()[0]
-        if not exists:
+        if not table_exists(con, "marts", "fct_indicators_monthly"):
             return []
         rows = con.execute("select distinct strftime(month, '%Y-%m') from marts.fct_indicators_monthly").fetchall()
         return sorted(row[0] for row in rows)
@@ -469,9 +466,7 @@ def delivered_months(warehouse_path) -> list[str]:
         return []
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        if not con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'deliveries'"
-        ).fetchone()[0]:
+        if not table_exists(con, "raw", "deliveries"):
             return []
         rows = con.execute("select distinct strftime(delivery_month, '%Y-%m') from raw.deliveries order by 1").fetchall()
         return [month for (month,) in rows]

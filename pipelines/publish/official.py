@@ -23,6 +23,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from pipelines.core.duckdb_tables import table_exists
 from pipelines.publish.tables import (
     OFFICIAL_CONSISTENCY_COLUMNS,
     OFFICIAL_RECONCILIATION_COLUMNS,
@@ -249,25 +250,18 @@ class OfficialTables:
     deliveries: pd.DataFrame  # raw.official_deliveries: the files read, or quarantined
 
 
-def _table_exists(connection, schema: str, table: str) -> bool:
-    (count,) = connection.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchone()
-    return bool(count)
-
-
 def read_official_inputs(connection) -> tuple[pd.DataFrame, pd.DataFrame, Geography]:
     """raw.official_cells, raw.official_deliveries (empty before the first official load)
     and the real geography (the reference seeds)."""
     cells = (
         connection.execute("select * from raw.official_cells").df()
-        if _table_exists(connection, "raw", "official_cells")
+        if table_exists(connection, "raw", "official_cells")
         else pd.DataFrame(columns=["source_table", "month", "area_code", "area_name", "measure", "value", "symbol",
                                    "source_file", "source_updated"])
     )
     deliveries = (
         connection.execute("select * from raw.official_deliveries order by source_file").df()
-        if _table_exists(connection, "raw", "official_deliveries")
+        if table_exists(connection, "raw", "official_deliveries")
         else pd.DataFrame(columns=["source_file", "status", "problem"])
     )
     if cells.empty:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from pipelines.core.duckdb_tables import table_exists
 from pipelines.publish.official import OfficialTables
 from pipelines.validation.checks import query_table
 from pipelines.validation.official import consistency_result, files_readable_result, reconciliation_result
@@ -16,9 +17,7 @@ INDICATOR_MART = ("marts", "fct_indicators_monthly")
 def indicator_cells_or_none(connection) -> pd.DataFrame | None:
     """The indicator mart, or None when no register has been loaded into this warehouse
     (public-data mode: only official files landed, so dbt never built the mart)."""
-    (exists,) = connection.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", list(INDICATOR_MART)
-    ).fetchone()
+    exists = table_exists(connection, *INDICATOR_MART)
     return query_table(connection, ".".join(INDICATOR_MART)) if exists else None
 
 

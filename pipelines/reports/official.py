@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 from markupsafe import Markup, escape
 
+from pipelines.core.duckdb_tables import table_exists
 from pipelines.core.months import month_text, shift_month
 from pipelines.core.settings import Settings
 from pipelines.publish.official import OFFICIAL_COUNTERPARTS
@@ -52,11 +53,6 @@ def _fmt(value) -> str:
     return "–" if value is None else format_count(value, "fi")
 
 
-def _table_exists(con, name: str) -> bool:
-    (count,) = con.execute("select count(*) from information_schema.tables where table_name = ?", [name]).fetchone()
-    return bool(count)
-
-
 def _chart(chart_id: str, title: str, months: list[date], lines: list[charts.Line]) -> Markup:
     return charts.line_chart(
         chart_id=chart_id,
@@ -76,7 +72,7 @@ def reconciliation_section(published_path: Path, area_code: str, month: date, *,
     tables hold no official counterpart for the area."""
     con = duckdb.connect(str(published_path), read_only=True)
     try:
-        if not _table_exists(con, "official_reconciliation"):
+        if not table_exists(con, "main", "official_reconciliation"):
             return None
         rows = con.execute(
             "select month, derived_value, official_value, status from official_reconciliation "
