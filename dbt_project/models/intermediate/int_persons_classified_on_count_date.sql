@@ -7,9 +7,9 @@ with spells as (
 
 ),
 
-runs as (
+unemployment as (
 
-    select * from {{ ref('int_unemployment_runs') }}
+    select * from {{ ref('int_unemployment_on_count_date') }}
 
 ),
 
@@ -39,43 +39,6 @@ on_count_date as (
     qualify row_number() over (
         partition by as_of_month, person_key order by spell_start desc, spell_id asc
     ) = 1
-
-),
-
-current_run as (
-
-    select
-        on_count_date.as_of_month,
-        on_count_date.person_key,
-        runs.run_start
-    from on_count_date
-    inner join runs
-        on runs.as_of_month = on_count_date.as_of_month
-        and runs.person_key = on_count_date.person_key
-        and runs.run_start <= on_count_date.count_date
-        and runs.run_end_or_open >= on_count_date.count_date
-
-),
-
--- Unemployed days t with d - window < t <= d, summed over the (disjoint) runs.
-unemployed_days_in_window as (
-
-    select
-        on_count_date.as_of_month,
-        on_count_date.person_key,
-        sum(
-            {{ dbt.datediff(
-                "greatest(runs.run_start, " ~ add_days(add_months('on_count_date.count_date', -var('equivalent_window_months')), 1) ~ ")",
-                "least(runs.run_end_or_open, on_count_date.count_date)",
-                'day') }} + 1
-        ) as unemployed_days
-    from on_count_date
-    inner join runs
-        on runs.as_of_month = on_count_date.as_of_month
-        and runs.person_key = on_count_date.person_key
-        and runs.run_start <= on_count_date.count_date
-        and runs.run_end_or_open > {{ add_months('on_count_date.count_date', -var('equivalent_window_months')) }}
-    group by on_count_date.as_of_month, on_count_date.person_key
 
 ),
 
@@ -148,17 +111,14 @@ states as (
             end as age_on_count_date,
         on_count_date.status in ('TYOTON', 'LOMAUTETTU') as is_unemployed,
         on_count_date.status = 'PALVELU' as is_in_services,
-        current_run.run_start,
-        coalesce(unemployed_days_in_window.unemployed_days, 0) as unemployed_days_in_window,
+        unemployment.run_start,
+        coalesce(unemployment.unemployed_days_in_window, 0) as unemployed_days_in_window,
         recent_placement_end.person_key is not null as has_recent_placement_end,
         service_after_service.person_key is not null as has_service_after_service
     from on_count_date
-    left join current_run
-        on current_run.as_of_month = on_count_date.as_of_month
-        and current_run.person_key = on_count_date.person_key
-    left join unemployed_days_in_window
-        on unemployed_days_in_window.as_of_month = on_count_date.as_of_month
-        and unemployed_days_in_window.person_key = on_count_date.person_key
+    left join unemployment
+        on unemployment.as_of_month = on_count_date.as_of_month
+        and unemployment.person_key = on_count_date.person_key
     left join recent_placement_end
         on recent_placement_end.as_of_month = on_count_date.as_of_month
         and recent_placement_end.person_key = on_count_date.person_key
