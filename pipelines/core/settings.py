@@ -79,6 +79,13 @@ def parse_fault_pause(text: str | None) -> FaultPause | None:
 # disk beside the warehouse) and the Dagster process beside it, a 30-month backfill of
 # 200,000 persons stays near that bound instead of taking 12 GB.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
+# The most delivered jobseeker rows whose months one dbt invocation classifies. A longer
+# backfill runs dbt window by window (each the models and tests of its months, in order),
+# so DuckDB's memory does not grow with the months of a backfill: the classification's
+# working set is about a gigabyte per million rows. 8 million keeps the 200,000-person,
+# 30-month benchmark in one invocation (each more costs dbt's start-up, about 5 s) and cuts
+# a national backfill into windows of about 16 months.
+DEFAULT_DBT_WINDOW_ROWS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,7 @@ class Settings:
     reject_limit: float
     municipality_set: str  # 'real' (Kainuu and Vaala) or 'synthetic' (national sample)
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT  # inside dbt; above it, DuckDB spills to disk
+    dbt_window_rows: int = DEFAULT_DBT_WINDOW_ROWS  # delivered rows per dbt invocation of a backfill
     chromium: str | None = None  # the browser that prints PDF reports; None: look for it on PATH
     report_pdfs: str = "auto"  # which areas get a PDF beside the HTML: 'all', 'regions' or 'auto'
     dagster_home: Path = Path("data/dagster_home").resolve()  # Dagster's run history, schedules, sensors
@@ -177,6 +185,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
     municipality_set = env.get("KAIRA_MUNICIPALITY_SET", "real")
     if municipality_set not in ("real", "synthetic"):
         raise ValueError("KAIRA_MUNICIPALITY_SET is 'real' or 'synthetic'")
+    dbt_window_rows = int(env.get("KAIRA_DBT_WINDOW_ROWS") or DEFAULT_DBT_WINDOW_ROWS)
+    if dbt_window_rows < 1:
+        raise ValueError("KAIRA_DBT_WINDOW_ROWS is a number of rows, at least 1")
     report_pdfs = env.get("KAIRA_REPORT_PDFS") or "auto"
     if report_pdfs not in ("all", "regions", "auto"):
         raise ValueError("KAIRA_REPORT_PDFS is 'all', 'regions' or 'auto'")
@@ -200,6 +211,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
         reject_limit=reject_limit,
         municipality_set=municipality_set,
         duckdb_memory_limit=env.get("KAIRA_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
+        dbt_window_rows=dbt_window_rows,
         chromium=env.get("KAIRA_CHROMIUM") or None,
         report_pdfs=report_pdfs,
         dagster_home=Path(env.get("DAGSTER_HOME") or "data/dagster_home").resolve(),

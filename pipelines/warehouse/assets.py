@@ -11,16 +11,20 @@ Two groups of dbt nodes, as Dagster's own platform splits them:
 
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from pipelines.core.duckdb_tables import table_exists
 from pipelines.core.private_files import make_database_private, make_tree_private, private_dir, private_umask
 from pipelines.core.settings import Settings, secrets_withheld_from_children
+from pipelines.core.source_registry import JOBSEEKER_SPELLS
 from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
 from pipelines.resources import SettingsResource
-from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars
+from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_windows
 from pipelines.warehouse.profile import write_run_profile
 from pipelines.warehouse.project import kaira_dbt_project, run_target_path
 from pipelines.warehouse.reference_state import record_reference_built, seeds_fingerprint
@@ -69,8 +73,11 @@ def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> DbtCliResource:
     )
 
 
-def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, variables: dict):
-    """`dbt build` of the asset's selection. dbt's target and logs go into the warehouse
+def dbt_build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, variables: dict, *, stream: bool = True
+):
+    """`dbt build` of the asset's selection (with `stream` False: run to the end without
+    reporting its events, raising if dbt failed). dbt's target and logs go into the warehouse
     folder: left to dagster-dbt they would go into the project, which in an installed
     package is site-packages.
 
@@ -84,7 +91,10 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
     with private_umask(), secrets_withheld_from_children():
         invocation = dbt_for_run(dbt, settings).cli(dbt_build_args(variables), context=context, target_path=target)
     try:
-        yield from invocation.stream()
+        if stream:
+            yield from invocation.stream()
+        else:
+            invocation.wait()
     finally:
         # dagster-dbt copies the project's partial_parse.msgpack in with its mode (shutil.copy).
         make_tree_private(target)
@@ -118,8 +128,40 @@ def kaira_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResourc
     name="kaira_monthly_models",
 )
 def kaira_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
+    """One dbt invocation for the run's months; a backfill too large for one (more delivered
+    rows than Settings.dbt_window_rows) runs window after window, so memory stays bounded
+    whatever its length. The windows before the last are built and tested without
+    reporting their events (a failure raises and fails the step); the last one's events
+    are the step's materializations and checks."""
     config = settings.settings
     window = context.partition_time_window
-    variables = dbt_vars(config, window.start, window.end)
-    context.log.info(f"dbt window {variables['month_start']} .. {variables['month_end']} (end exclusive)")
-    yield from dbt_build(context, dbt, config, variables)
+    windows = month_windows(
+        window.start.date(), window.end.date(), delivered_rows_by_month(config), config.dbt_window_rows
+    )
+    for number, (start, end) in enumerate(windows, start=1):
+        variables = dbt_vars(config, start, end)
+        part = f" ({number} of {len(windows)})" if len(windows) > 1 else ""
+        context.log.info(f"dbt window {variables['month_start']} .. {variables['month_end']} (end exclusive){part}")
+        yield from dbt_build(context, dbt, config, variables, stream=number == len(windows))
+
+
+def delivered_rows_by_month(settings: Settings) -> dict[date, int]:
+    """The jobseeker rows of each delivered month as last loaded (raw.deliveries)."""
+    if not settings.warehouse_path.exists():
+        return {}
+    connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        if not table_exists(connection, "raw", "deliveries"):
+            return {}
+        rows = connection.execute(
+            """
+            select delivery_month, arg_max(rows_loaded, loaded_at)
+            from raw.deliveries
+            where source = ?
+            group by delivery_month
+            """,
+            [JOBSEEKER_SPELLS.name],
+        ).fetchall()
+    finally:
+        connection.close()
+    return {month: count for month, count in rows}

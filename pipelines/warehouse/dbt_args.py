@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from pipelines.core.settings import Settings
@@ -30,6 +31,31 @@ def month_window_vars(start: date | datetime | None, end: date | datetime | None
     if end_text <= start_text:
         raise ValueError(f"empty month window: {start_text} .. {end_text}")
     return {"month_start": start_text, "month_end": end_text}
+
+
+def month_windows(
+    start: date, end: date, rows_by_month: Mapping[date, int], max_rows: int
+) -> list[tuple[date, date]]:
+    """[start, end) cut into consecutive windows of whole months, in order, each holding at
+    most `max_rows` delivered rows (`rows_by_month`: first day of a month -> its rows; a
+    month without an entry counts 0) unless one month alone holds more. One window when
+    everything fits."""
+    windows: list[tuple[date, date]] = []
+    window_start, rows, month = start, 0, start
+    while month < end:
+        following = _next_month(month)
+        month_rows = rows_by_month.get(month, 0)
+        if month > window_start and rows + month_rows > max_rows:
+            windows.append((window_start, month))
+            window_start, rows = month, 0
+        rows += month_rows
+        month = following
+    windows.append((window_start, end))
+    return windows
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def dbt_vars(settings: Settings, start: date | datetime | None, end: date | datetime | None) -> dict:

@@ -164,6 +164,40 @@ def test_recomputing_a_month_after_later_deliveries_gives_the_same_figures(pipel
     assert indicator_rows(settings, where, month) == before
 
 
+def test_a_backfill_too_large_for_one_dbt_invocation_runs_window_by_window_to_the_same_figures(pipeline, monkeypatch):
+    """KAIRA_DBT_WINDOW_ROWS bounds the delivered rows one dbt invocation classifies: a
+    longer range runs dbt window after window, each month's look-back and the structural
+    inflow's previous month read across the windows' boundaries."""
+    settings, instance, _ = pipeline
+    first, last = date(2009, 3, 1), date(2009, 8, 1)
+    where, months = "month between ? and ?", [first, last]
+    before = indicator_rows(settings, where, months)
+    persons_before = query(settings.warehouse_path, "select * from marts.fct_person_month_status "
+                           "where month between ? and ? order by month, person_id", months)
+    (largest_month,) = query(settings.warehouse_path, "select max(rows_loaded) from raw.deliveries "
+                             "where source = 'jobseeker_spells' and delivery_month between ? and ?", months)[0]
+    monkeypatch.setenv("KAIRA_DBT_WINDOW_ROWS", str(2 * largest_month))  # two months a window, at most
+
+    outcome = run_months("2009-03", "2009-08", instance=instance)
+
+    assert outcome.success, outcome.failure
+    windows = _dbt_window_lines(instance, outcome.run_ids[-1])
+    assert len(windows) == 3, windows
+    assert windows[0].startswith("dbt window 2009-03-01 .. 2009-05-01") and windows[0].endswith("(1 of 3)")
+    assert indicator_rows(settings, where, months) == before
+    assert query(settings.warehouse_path, "select * from marts.fct_person_month_status "
+                 "where month between ? and ? order by month, person_id", months) == persons_before
+
+
+def _dbt_window_lines(instance, run_id: str) -> list[str]:
+    """The dbt step's log lines naming its windows, in order."""
+    return [
+        entry.user_message
+        for entry in instance.all_logs(run_id)
+        if entry.step_key == "kaira_monthly_models" and entry.user_message.startswith("dbt window")
+    ]
+
+
 def read_spells(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle, delimiter=";"))

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from pipelines.core.settings import load_settings
-from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_window_vars
+from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_window_vars, month_windows
 
 
 def test_single_month_window_ends_exclusively():
@@ -52,3 +52,46 @@ def test_build_args_exclude_unit_tests_and_pass_vars_as_json():
     assert json.loads(args[args.index("--vars") + 1]) == {"month_start": "2010-01-01"}
     assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
     assert args[-1] == "--full-refresh"
+
+
+# --- a long backfill runs dbt window by window ----------------------------------------------
+
+
+def _months(first: date, count: int) -> list[date]:
+    return [date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(count)]
+
+
+def test_a_backfill_that_fits_is_one_window():
+    rows = {month: 240_000 for month in _months(date(2011, 7, 1), 30)}
+    assert month_windows(date(2011, 7, 1), date(2014, 1, 1), rows, 8_000_000) == [(date(2011, 7, 1), date(2014, 1, 1))]
+
+
+def test_windows_cover_the_range_in_order_without_gap_or_overlap_each_within_the_rows():
+    months = _months(date(2004, 1, 1), 240)  # twenty years, the national size of a delivery
+    rows = {month: 450_000 + 1_000 * (i % 7) for i, month in enumerate(months)}
+    windows = month_windows(months[0], date(2024, 1, 1), rows, 8_000_000)
+    assert windows[0][0] == months[0] and windows[-1][1] == date(2024, 1, 1)
+    assert all(earlier[1] == later[0] for earlier, later in zip(windows, windows[1:], strict=False))
+    for start, end in windows:
+        assert sum(count for month, count in rows.items() if start <= month < end) <= 8_000_000
+    assert 14 <= len(windows) <= 16  # about 17 months each, not one month each
+
+
+def test_a_month_larger_than_the_limit_is_a_window_of_its_own():
+    rows = {date(2020, 1, 1): 10, date(2020, 2, 1): 500, date(2020, 3, 1): 10}
+    assert month_windows(date(2020, 1, 1), date(2020, 4, 1), rows, 100) == [
+        (date(2020, 1, 1), date(2020, 2, 1)),
+        (date(2020, 2, 1), date(2020, 3, 1)),
+        (date(2020, 3, 1), date(2020, 4, 1)),
+    ]
+
+
+def test_months_without_deliveries_count_nothing():
+    assert month_windows(date(2020, 1, 1), date(2021, 1, 1), {}, 1) == [(date(2020, 1, 1), date(2021, 1, 1))]
+
+
+def test_the_window_rows_setting_is_read_and_checked():
+    assert load_settings({"KAIRA_DBT_WINDOW_ROWS": "1000"}).dbt_window_rows == 1000
+    assert load_settings({}).dbt_window_rows == 8_000_000
+    with pytest.raises(ValueError, match="KAIRA_DBT_WINDOW_ROWS"):
+        load_settings({"KAIRA_DBT_WINDOW_ROWS": "0"})
