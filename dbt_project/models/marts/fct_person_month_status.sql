@@ -48,9 +48,9 @@ final as (
         classified.is_laid_off,
         classified.is_in_services
     from classified
-    -- The models classify on the integer key; analysts get the pseudonym. Every key
-    -- comes from the deliveries the pseudonyms are read from, so no row drops out here.
-    inner join pseudonyms on pseudonyms.person_key = classified.person_key
+    -- The models classify on the integer key; analysts get the pseudonym. A left join:
+    -- should a key ever lack its pseudonym, the test of person_id not null fails the build.
+    left join pseudonyms on pseudonyms.person_key = classified.person_key
 
 )
 
