@@ -405,7 +405,7 @@ class PdfPrinter:
             printer.finish()                      # waits for every PDF
 
     Nothing runs in the background: `submit` and `poll` move the work on with whatever the
-    browser has answered, `finish` waits. Each PDF is written to a `.partial` file beside
+    browser has answered, `finish` waits; leaving the block closes the browser, done or not. Each PDF is written to a `.partial` file beside
     it and renamed into place. A browser that dies, crashes a page or takes longer than
     `page_timeout` for one report raises ChromiumError naming the report; the browser is
     closed on the way out in any case.
@@ -433,12 +433,8 @@ class PdfPrinter:
             raise
         return self
 
-    def __exit__(self, exc_type, _exc, _traceback) -> None:
-        try:
-            if exc_type is None:
-                self.finish()
-        finally:
-            self.browser.close()
+    def __exit__(self, *_exc) -> None:
+        self.browser.close()  # printed or not: `finish` is what waits
 
     @property
     def pid(self) -> int | None:

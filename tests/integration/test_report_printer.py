@@ -125,6 +125,7 @@ def test_a_report_that_is_not_there_is_an_error_naming_it(chromium, tmp_path):
     missing = tmp_path / "kaira_KU999_2010-12_fi.html"
     with pytest.raises(ChromiumError, match="kaira_KU999_2010-12_fi.html"), browser.PdfPrinter(chromium) as printer:
         printer.submit(missing, tmp_path / "missing.pdf")
+        printer.finish()
     assert not (tmp_path / "missing.pdf").exists()
 
 
@@ -133,4 +134,15 @@ def test_a_browser_that_exits_at_once_is_an_error_before_any_report(tmp_path, re
     with pytest.raises(ChromiumError, match=r"Chromium stopped .*exit status 1"):
         with browser.PdfPrinter("false", start_timeout=20) as printer:
             printer.submit(reports[0][1], tmp_path / "never.pdf")
+            printer.finish()
     assert not (tmp_path / "never.pdf").exists()
+
+
+def test_a_month_has_every_html_report_even_when_the_browser_fails(tmp_path):
+    published = write_published(tmp_path / "published.duckdb")
+    with pytest.raises(ChromiumError, match="Chromium stopped"):
+        write_all_reports(published, tmp_path / "reports", month="2010-12", chromium="false")
+    folder = tmp_path / "reports" / "2010-12"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        f"kaira_{area}_2010-12_fi.html" for area in AREA_NAMES
+    )
