@@ -387,8 +387,7 @@ class _Job:
 class _Tab:
     """One page of the printer: its session once attached, its job, what it waits for."""
 
-    def __init__(self, number: int):
-        self.number = number
+    def __init__(self):
         self.session: str | None = None
         self.ready = False  # attached, and its events enabled
         self.job: _Job | None = None
@@ -405,17 +404,17 @@ class PdfPrinter:
             printer.finish()                      # waits for every PDF
 
     Nothing runs in the background: `submit` and `poll` move the work on with whatever the
-    browser has answered, `finish` waits; leaving the block closes the browser, done or not. Each PDF is written to a `.partial` file beside
-    it and renamed into place. A browser that dies, crashes a page or takes longer than
-    `page_timeout` for one report raises ChromiumError naming the report; the browser is
-    closed on the way out in any case.
+    browser has answered, `finish` waits; leaving the block closes the browser, done or not.
+    Each PDF is written to a `.partial` file beside it and renamed into place. A browser that
+    dies, crashes a page or takes longer than `page_timeout` for one report raises
+    ChromiumError naming the report.
     """
 
     def __init__(self, chromium: str | None = None, *, tabs: int = PRINT_TABS,
                  start_timeout: float = START_TIMEOUT_SECONDS, page_timeout: float = PAGE_TIMEOUT_SECONDS):
         self.browser = Browser(chromium, timeout=start_timeout)
         self.start_timeout, self.page_timeout = start_timeout, page_timeout
-        self._tabs = [_Tab(number) for number in range(tabs)]
+        self._tabs = [_Tab() for _ in range(tabs)]
         self._queue: deque[_Job] = deque()
         self._waiting: dict[int, tuple[_Tab, str, Callable[[_Tab, dict], None]]] = {}
         self.printed: list[Path] = []
