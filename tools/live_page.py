@@ -4,15 +4,14 @@ tests and screenshots of the dashboard.
 The reports are static files, so `chromium --dump-dom` and `--screenshot` see them whole.
 The dashboard is not: Streamlit draws the page in the browser from messages on a websocket,
 after the document has loaded, and a one-shot `--dump-dom` (even with a virtual-time budget,
-which does not wait for socket traffic) catches an empty shell. So this starts the browser
-with a DevTools port (`--remote-debugging-port=0`: it picks a free one and writes it to
-DevToolsActivePort in its profile), opens the page, waits until a JavaScript condition holds,
-then reads the DOM and takes the screenshot. It also records every URL the page requested,
-so a test can check that nothing was fetched from outside (the dashboard works offline).
+which does not wait for socket traffic) catches an empty shell. So this opens the page in a
+browser it drives, waits until a JavaScript condition holds, then reads the DOM and takes
+the screenshot. It also records every URL the page requested, so a test can check that
+nothing was fetched from outside (the dashboard works offline).
 
-The browser is Debian's, found and started as the reports' (pipelines.reports.browser: the
-same offline flags and minimal environment). The protocol runs over the `websockets` client,
-which the lock already has (uvicorn's dependency).
+The browser and the protocol are the reports' (`pipelines.reports.browser.Browser`: the same
+offline flags, minimal environment and DevTools pipe that print the PDFs); this adds only
+what a live page needs.
 
     with LivePage(chromium) as page:
         page.open("http://127.0.0.1:8611/?area=MK18", ready="document.querySelector('table') !== null")
@@ -24,20 +23,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import itertools
-import json
 import subprocess
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from websockets.sync.client import connect
-
 from pipelines.reports import browser
 
 
-class LivePageError(RuntimeError):
+class LivePageError(browser.ChromiumError):
     """The browser did not start, or the page never became ready."""
 
 
@@ -46,31 +40,16 @@ class LivePage:
         self.executable = browser.find_chromium(chromium)
         self.width, self.height, self.timeout = width, height, timeout
         self.requested: list[str] = []
-        self._ids = itertools.count(1)
 
     # --- the browser process ----------------------------------------------------------------
 
     def __enter__(self) -> LivePage:
-        self._profile = tempfile.TemporaryDirectory(prefix="kaira-livepage-", ignore_cleanup_errors=True)
-        profile = self._profile.name
-        command = [
-            self.executable,
-            *browser.OFFLINE_FLAGS,
-            f"--user-data-dir={profile}",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-            f"--window-size={self.width},{self.height}",
-            "about:blank",
-        ]
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=browser.child_environment(profile)
-        )
+        self._browser = browser.Browser(
+            self.executable, arguments=(f"--window-size={self.width},{self.height}",), timeout=self.timeout
+        ).start()
         try:
-            port = self._devtools_port(Path(profile) / "DevToolsActivePort")
-            self._sockets = contextlib.ExitStack()
-            self._socket = self._sockets.enter_context(
-                connect(self._page_socket(port), max_size=None, open_timeout=self.timeout)
-            )
+            self._browser.listeners.append(self._note_request)
+            self._session = self._browser.new_tab()
             # The page's size exactly (a window's size includes the browser's own bars).
             self.call(
                 "Emulation.setDeviceMetricsOverride",
@@ -83,65 +62,25 @@ class LivePage:
             self.call("Network.enable")
             self.call("Runtime.enable")
         except BaseException:
-            self._stop()
+            self._browser.close()
             raise
         return self
 
     def __exit__(self, *_exc) -> None:
-        self._stop()
+        self._browser.close()
 
-    def _stop(self) -> None:
-        sockets = getattr(self, "_sockets", None)
-        if sockets is not None:
-            sockets.close()
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._profile.cleanup()
-
-    def _devtools_port(self, active_port: Path) -> int:
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise LivePageError(
-                    f"Chromium exited ({self._process.returncode}): {self._process.stderr.read().decode(errors='replace')[-800:]}"
-                )
-            text = active_port.read_text() if active_port.exists() else ""
-            if text.strip():
-                return int(text.split()[0])
-            time.sleep(0.1)
-        raise LivePageError(f"Chromium opened no DevTools port in {self.timeout:.0f} s")
-
-    def _page_socket(self, port: int) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=self.timeout) as answer:
-            targets = json.load(answer)
-        for target in targets:
-            if target.get("type") == "page":
-                return target["webSocketDebuggerUrl"]
-        raise LivePageError("Chromium has no page to drive")
+    def _note_request(self, event: dict) -> None:
+        if event.get("method") == "Network.requestWillBeSent" and event.get("sessionId") == self._session:
+            self.requested.append(event["params"]["request"]["url"])
 
     # --- the protocol -----------------------------------------------------------------------
 
     def call(self, method: str, **params):
-        """Send one command and return its result; events that arrive meanwhile are noted."""
-        message_id = next(self._ids)
-        self._socket.send(json.dumps({"id": message_id, "method": method, "params": params}))
-        deadline = time.monotonic() + self.timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LivePageError(f"no answer to {method} in {self.timeout:.0f} s")
-            message = json.loads(self._socket.recv(timeout=remaining))
-            if message.get("method") == "Network.requestWillBeSent":
-                self.requested.append(message["params"]["request"]["url"])
-            if message.get("id") == message_id:
-                if "error" in message:
-                    raise LivePageError(f"{method}: {message['error']}")
-                return message.get("result", {})
+        """Send one command to the page and return its result; events that arrive meanwhile are noted."""
+        try:
+            return self._browser.call(method, self._session, **params)
+        except browser.ChromiumError as error:
+            raise LivePageError(str(error)) from error
 
     def evaluate(self, expression: str):
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)

@@ -271,22 +271,6 @@ def _family(areas: list[tuple[str, str, str]], code: str, level: str):
     return None, [area for area in areas if area[0] == code], False
 
 
-def _cells(rows) -> dict[tuple[str, str], Cell]:
-    return {(indicator, sex): Cell(value, status) for indicator, sex, value, status in rows}
-
-
-def _target_rows(con, target_id: str, month: date, area_code: str) -> dict[str, TargetRow]:
-    rows = con.execute(
-        """
-        select sex, baseline_month, baseline_value, target_month, target_value, value, progress_pct, status
-        from target_followup
-        where target_id = ? and month = ? and area_code = ?
-        """,
-        [target_id, month, area_code],
-    ).fetchall()
-    return {row[0]: TargetRow(target_id, *row) for row in rows}
-
-
 def _month_ranges(months: list[date]) -> tuple[tuple[date, date], ...]:
     ranges: list[tuple[date, date]] = []
     for month in sorted(months):
@@ -317,158 +301,181 @@ def build_report(
                 raise ReportDataError(f"{published_path} has no published months")
         else:
             report_month = parse_month(month)
-        return _gather(con, area_code.strip().upper(), report_month, lang, synthetic, suppression_threshold)
+        tables = PublishedMonth(con, report_month)
     finally:
         con.close()
+    return tables.report(area_code, lang, synthetic=synthetic, suppression_threshold=suppression_threshold)
 
 
-def _gather(con, area_code: str, month: date, lang: str, synthetic: bool, threshold: int) -> ReportContent:
-    area = con.execute(
-        """
-        select area_level, area_name, count_date, bool_and(lookback_complete)
-        from indicators_monthly where month = ? and area_code = ?
-        group by all
-        """,
-        [month, area_code],
-    ).fetchone()
-    if area is None:
-        published = [code for code, _, _ in _areas_of_month(con, month)]
-        if not published:
-            raise ReportDataError(f"nothing is published for {month:%Y-%m}")
-        raise ReportDataError(f"area {area_code} is not published for {month:%Y-%m}; published: {', '.join(published)}")
-    area_level, area_name, count_date, lookback_complete = area
+class PublishedMonth:
+    """What the reports of one month read from the published tables, read once for every area.
 
-    figures = _cells(
-        con.execute(
-            "select indicator, sex, value, status from indicators_monthly where month = ? and area_code = ?",
-            [month, area_code],
-        ).fetchall()
-    )
-    year_ago = {
-        indicator: cell
-        for (indicator, _), cell in _cells(
-            con.execute(
-                """select indicator, sex, value, status from indicators_monthly
-                   where month = ? and area_code = ? and sex = 'total'""",
-                [shift_month(month, -12), area_code],
-            ).fetchall()
-        ).items()
-    }
+    A dozen queries a report, each report with its own connection, made gathering 320 areas
+    take longer than drawing them; these queries read the month (and the series up to it)
+    for all areas at once, and `report` picks an area's part in memory. The rules of what a
+    report shows stay here, once: `build_report` is this for one area.
+    """
 
-    halve = _target_rows(con, TARGET_HALVE, month, area_code)
-    inflow = _target_rows(con, TARGET_INFLOW, month, area_code)
-    target_dates = con.execute(
-        "select min(baseline_month), max(target_month) from target_followup where target_id = ?", [TARGET_HALVE]
-    ).fetchone()
-    baseline_month, target_month = target_dates if target_dates else (None, None)
-
-    # The charts run from the baseline month (KAIRA's 2008-02) to the report month; a month
-    # before the baseline gets the whole published history up to it.
-    (first_published,) = con.execute(
-        "select min(month) from indicators_monthly where area_code = ?", [area_code]
-    ).fetchone()
-    start = baseline_month if baseline_month is not None and baseline_month <= month else first_published
-    series = _series(con, area_code, start, month)
-
-    areas = _areas_of_month(con, month)
-    parent, members, members_known = _family(areas, area_code, area_level)
-    kela_rows, kela_total = _kela_table(con, month, area_code, area_level, parent, members, members_known)
-
-    checks = tuple(
-        CheckRow(*row)
-        for row in con.execute(
-            """select asset, check_name, severity, passed, coalesce(description, ''), coalesce(observed, '')
-               from run_checks order by checked_at, asset, check_name"""
-        ).fetchall()
-    )
-    run = con.execute("select max(run_id), max(checked_at) from run_checks").fetchone()
-
-    incomplete = [
-        row[0]
-        for row in con.execute(
-            """select distinct month from indicators_monthly
-               where area_code = ? and not lookback_complete order by month""",
-            [area_code],
-        ).fetchall()
-    ]
-    status_counts = dict(
-        con.execute(
-            "select status, count(*) from indicators_monthly where month = ? and area_code = ? group by status",
-            [month, area_code],
-        ).fetchall()
-    )
-
-    return ReportContent(
-        lang=lang,
-        area_code=area_code,
-        area_name=area_name,
-        area_level=area_level,
-        month=month,
-        count_date=count_date,
-        lookback_complete=bool(lookback_complete),
-        synthetic=synthetic,
-        suppression_threshold=threshold,
-        parent_code=parent[0] if parent else None,
-        parent_name=parent[2] if parent else None,
-        halve=halve,
-        inflow=inflow,
-        target_baseline_month=baseline_month,
-        target_month=target_month,
-        figures=figures,
-        figures_year_ago=year_ago,
-        series=series,
-        kela_rows=kela_rows,
-        kela_total=kela_total,
-        kela_members_known=members_known,
-        checks=checks,
-        run_id=run[0] if run else None,
-        checked_at=run[1] if run else None,
-        incomplete_months=_month_ranges(incomplete),
-        status_counts=status_counts,
-    )
-
-
-def _series(con, area_code: str, start: date, end: date) -> Series:
-    months = []
-    month = start
-    while month <= end:
-        months.append(month)
-        month = shift_month(month, 1)
-    placeholders = ", ".join("?" for _ in SERIES_INDICATORS)
-    rows = con.execute(
-        f"""select month, indicator, value, status from indicators_monthly
-            where area_code = ? and sex = 'total' and month >= ? and month <= ?
-              and indicator in ({placeholders})""",
-        [area_code, start, end, *SERIES_INDICATORS],
-    ).fetchall()
-    found = {(row[0], row[1]): Cell(row[2], row[3]) for row in rows}
-    cells = {
-        indicator: tuple(found.get((month, indicator), MISSING) for month in months) for indicator in SERIES_INDICATORS
-    }
-    return Series(tuple(months), cells)
-
-
-def _kela_table(con, month, area_code, area_level, parent, members, members_known):
-    placeholders = ", ".join("?" for _ in KELA_COLUMNS)
-    rows = con.execute(
-        f"""select area_code, indicator, value, status from indicators_monthly
-            where month = ? and sex = 'total' and indicator in ({placeholders})""",
-        [month, *KELA_COLUMNS],
-    ).fetchall()
-    by_area: dict[str, dict[str, Cell]] = {}
-    for code, indicator, value, status in rows:
-        by_area.setdefault(code, {})[indicator] = Cell(value, status)
-
-    def row(area, *, total=False):
-        code, _, name = area
-        cells = {indicator: by_area.get(code, {}).get(indicator, MISSING) for indicator in KELA_COLUMNS}
-        return KelaRow(code, name, cells, is_total=total, is_current=code == area_code and not total)
-
-    member_rows = tuple(row(area) for area in sorted(members, key=lambda area: area[2]))
-    if area_level == "municipality":
-        total_area = parent if members_known else None
-    else:
-        total_area = next(
-            ((code, level, name) for code, level, name in _areas_of_month(con, month) if code == area_code)
+    def __init__(self, con: duckdb.DuckDBPyConnection, month: date):
+        self.month = month
+        self._area_rows: dict[str, tuple] = {}  # code -> (level, name, count date, look-back complete)
+        for code, level, name, count_date, lookback_complete in con.execute(
+            """select area_code, area_level, area_name, count_date, bool_and(lookback_complete)
+               from indicators_monthly where month = ? group by all""",
+            [month],
+        ).fetchall():
+            self._area_rows.setdefault(code, (level, name, count_date, lookback_complete))
+        self.areas = sorted(
+            {(code, level, name) for code, (level, name, _, _) in self._area_rows.items()},
+            key=lambda row: (_LEVEL_ORDER.get(row[1], 9), row[0]),
         )
-    return member_rows, (row(total_area, total=True) if total_area else None)
+
+        self._figures: dict[str, dict[tuple[str, str], Cell]] = {}
+        self._status_counts: dict[str, dict[str, int]] = {}
+        self._kela: dict[str, dict[str, Cell]] = {}
+        kela_columns = set(KELA_COLUMNS)
+        for code, indicator, sex, value, status in con.execute(
+            "select area_code, indicator, sex, value, status from indicators_monthly where month = ?", [month]
+        ).fetchall():
+            cell = Cell(value, status)
+            self._figures.setdefault(code, {})[(indicator, sex)] = cell
+            counts = self._status_counts.setdefault(code, {})
+            counts[status] = counts.get(status, 0) + 1
+            if sex == "total" and indicator in kela_columns:
+                self._kela.setdefault(code, {})[indicator] = cell
+
+        self._year_ago: dict[str, dict[str, Cell]] = {}
+        for code, indicator, value, status in con.execute(
+            """select area_code, indicator, value, status from indicators_monthly
+               where month = ? and sex = 'total'""",
+            [shift_month(month, -12)],
+        ).fetchall():
+            self._year_ago.setdefault(code, {})[indicator] = Cell(value, status)
+
+        self._targets: dict[tuple[str, str], dict[str, TargetRow]] = {}
+        for target_id, code, sex, *values in con.execute(
+            """select target_id, area_code, sex, baseline_month, baseline_value, target_month, target_value,
+                      value, progress_pct, status
+               from target_followup where month = ? and target_id in (?, ?)""",
+            [month, TARGET_HALVE, TARGET_INFLOW],
+        ).fetchall():
+            self._targets.setdefault((target_id, code), {})[sex] = TargetRow(target_id, sex, *values)
+        target_dates = con.execute(
+            "select min(baseline_month), max(target_month) from target_followup where target_id = ?", [TARGET_HALVE]
+        ).fetchone()
+        self.baseline_month, self.target_month = target_dates if target_dates else (None, None)
+
+        # The charts run from the baseline month (KAIRA's 2008-02) to the report month; a month
+        # before the baseline gets each area's whole published history up to it.
+        if self.baseline_month is not None and self.baseline_month <= month:
+            self._starts: dict[str, date] = {code: self.baseline_month for code in self._area_rows}
+        else:
+            self._starts = dict(
+                con.execute(
+                    "select area_code, min(month) from indicators_monthly group by area_code"
+                ).fetchall()
+            )
+        self._series: dict[str, dict[tuple[date, str], Cell]] = {}
+        if self._starts:
+            placeholders = ", ".join("?" for _ in SERIES_INDICATORS)
+            for code, series_month, indicator, value, status in con.execute(
+                f"""select area_code, month, indicator, value, status from indicators_monthly
+                    where sex = 'total' and month >= ? and month <= ? and indicator in ({placeholders})""",
+                [min(self._starts.values()), month, *SERIES_INDICATORS],
+            ).fetchall():
+                self._series.setdefault(code, {})[(series_month, indicator)] = Cell(value, status)
+
+        self.checks = tuple(
+            CheckRow(*row)
+            for row in con.execute(
+                """select asset, check_name, severity, passed, coalesce(description, ''), coalesce(observed, '')
+                   from run_checks order by checked_at, asset, check_name"""
+            ).fetchall()
+        )
+        self.run_id, self.checked_at = con.execute("select max(run_id), max(checked_at) from run_checks").fetchone()
+
+        self._incomplete: dict[str, list[date]] = {}
+        for code, incomplete_month in con.execute(
+            """select distinct area_code, month from indicators_monthly
+               where not lookback_complete order by month"""
+        ).fetchall():
+            self._incomplete.setdefault(code, []).append(incomplete_month)
+
+    @classmethod
+    def read(cls, published_path: Path, month: date) -> PublishedMonth:
+        con = connect_published(published_path)
+        try:
+            return cls(con, month)
+        finally:
+            con.close()
+
+    def report(
+        self, area_code: str, lang: str = "fi", *, synthetic: bool = False, suppression_threshold: int = 5
+    ) -> ReportContent:
+        """One area's report of the month."""
+        if lang not in LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}: use one of {', '.join(LANGUAGES)}")
+        area_code = area_code.strip().upper()
+        month = self.month
+        if area_code not in self._area_rows:
+            if not self.areas:
+                raise ReportDataError(f"nothing is published for {month:%Y-%m}")
+            published = ", ".join(code for code, _, _ in self.areas)
+            raise ReportDataError(f"area {area_code} is not published for {month:%Y-%m}; published: {published}")
+        area_level, area_name, count_date, lookback_complete = self._area_rows[area_code]
+        parent, members, members_known = _family(self.areas, area_code, area_level)
+        kela_rows, kela_total = self._kela_table(area_code, area_level, parent, members, members_known)
+        return ReportContent(
+            lang=lang,
+            area_code=area_code,
+            area_name=area_name,
+            area_level=area_level,
+            month=month,
+            count_date=count_date,
+            lookback_complete=bool(lookback_complete),
+            synthetic=synthetic,
+            suppression_threshold=suppression_threshold,
+            parent_code=parent[0] if parent else None,
+            parent_name=parent[2] if parent else None,
+            halve=self._targets.get((TARGET_HALVE, area_code), {}),
+            inflow=self._targets.get((TARGET_INFLOW, area_code), {}),
+            target_baseline_month=self.baseline_month,
+            target_month=self.target_month,
+            figures=self._figures.get(area_code, {}),
+            figures_year_ago=self._year_ago.get(area_code, {}),
+            series=self._series_of(area_code),
+            kela_rows=kela_rows,
+            kela_total=kela_total,
+            kela_members_known=members_known,
+            checks=self.checks,
+            run_id=self.run_id,
+            checked_at=self.checked_at,
+            incomplete_months=_month_ranges(self._incomplete.get(area_code, [])),
+            status_counts=self._status_counts.get(area_code, {}),
+        )
+
+    def _series_of(self, area_code: str) -> Series:
+        months = []
+        month = self._starts[area_code]
+        while month <= self.month:
+            months.append(month)
+            month = shift_month(month, 1)
+        found = self._series.get(area_code, {})
+        cells = {
+            indicator: tuple(found.get((month, indicator), MISSING) for month in months)
+            for indicator in SERIES_INDICATORS
+        }
+        return Series(tuple(months), cells)
+
+    def _kela_table(self, area_code, area_level, parent, members, members_known):
+        def row(area, *, total=False):
+            code, _, name = area
+            cells = {indicator: self._kela.get(code, {}).get(indicator, MISSING) for indicator in KELA_COLUMNS}
+            return KelaRow(code, name, cells, is_total=total, is_current=code == area_code and not total)
+
+        member_rows = tuple(row(area) for area in sorted(members, key=lambda area: area[2]))
+        if area_level == "municipality":
+            total_area = parent if members_known else None
+        else:
+            total_area = next(area for area in self.areas if area[0] == area_code)
+        return member_rows, (row(total_area, total=True) if total_area else None)

@@ -1,6 +1,6 @@
 """The official statistics in the follow-up reports (Finnish), from published.duckdb only.
 
-- `reconciliation_section`: a section of the register report: the derived unemployed beside
+- `reconciliation_sections`: a section of each register report: the derived unemployed beside
   Statistics Finland's, as a chart over the published months, and the cells that differ.
   The derived figures are labelled synthetic when the registers are the generated sample;
   the official figures are real and carry the credit line.
@@ -67,37 +67,58 @@ def _chart(chart_id: str, title: str, months: list[date], lines: list[charts.Lin
     )
 
 
-def reconciliation_section(published_path: Path, area_code: str, month: date, *, synthetic: bool) -> Markup | None:
-    """The derived-versus-official section of one area's report, or None when the published
-    tables hold no official counterpart for the area."""
+def reconciliation_sections(
+    published_path: Path, month: date, *, synthetic: bool, areas: list[str] | None = None
+) -> dict[str, Markup]:
+    """The derived-versus-official section of every area's report for `month` (or of `areas`),
+    by area code; an area without an official counterpart in the published tables has none.
+    One read of the table for all areas: a read per report cost more than the section."""
     con = duckdb.connect(str(published_path), read_only=True)
     try:
         if not table_exists(con, "main", "official_reconciliation"):
-            return None
-        rows = con.execute(
-            "select month, derived_value, official_value, status from official_reconciliation "
-            "where area_code = ? and indicator = 'unemployed' and sex = 'total' and month <= ? order by month",
-            [area_code, month],
-        ).fetchall()
-        if not rows:
-            return None
-        differing = con.execute(
-            "select month, indicator, sex, derived_value, official_value, difference from official_reconciliation "
-            "where area_code = ? and status = 'differs' and month <= ? order by month desc, indicator, sex limit ?",
-            [area_code, month, DIFFERING_SHOWN],
-        ).fetchall()
-        (differs_total,) = con.execute(
-            "select count(*) from official_reconciliation where area_code = ? and status = 'differs' and month <= ?",
-            [area_code, month],
-        ).fetchone()
-        counts = dict(
-            con.execute(
-                "select status, count(*) from official_reconciliation where area_code = ? and month <= ? group by all",
-                [area_code, month],
-            ).fetchall()
-        )
+            return {}
+        wanted, parameters = "", [month]
+        if areas is not None:
+            wanted = f" and area_code in ({', '.join('?' for _ in areas)})" if areas else " and false"
+            parameters += list(areas)
+        series: dict[str, list[tuple]] = {}
+        for code, *row in con.execute(
+            "select area_code, month, derived_value, official_value, status from official_reconciliation "
+            f"where indicator = 'unemployed' and sex = 'total' and month <= ?{wanted} order by area_code, month",
+            parameters,
+        ).fetchall():
+            series.setdefault(code, []).append(tuple(row))
+        differing: dict[str, list[tuple]] = {}
+        for code, *row in con.execute(
+            "select area_code, month, indicator, sex, derived_value, official_value, difference "
+            f"from official_reconciliation where status = 'differs' and month <= ?{wanted} "
+            "order by area_code, month desc, indicator, sex",
+            parameters,
+        ).fetchall():
+            differing.setdefault(code, []).append(tuple(row))
+        counts: dict[str, dict[str, int]] = {}
+        for code, status, count in con.execute(
+            f"select area_code, status, count(*) from official_reconciliation where month <= ?{wanted} group by all",
+            parameters,
+        ).fetchall():
+            counts.setdefault(code, {})[status] = count
     finally:
         con.close()
+    return {
+        code: _reconciliation_section(
+            code, rows, differing.get(code, []), counts.get(code, {}), synthetic=synthetic
+        )
+        for code, rows in series.items()
+    }
+
+
+def _reconciliation_section(
+    area_code: str, rows: list[tuple], differing: list[tuple], counts: dict[str, int], *, synthetic: bool
+) -> Markup:
+    """One area's section: `rows` its (month, derived, official, status) of the unemployed,
+    `differing` every cell that differs, newest first, `counts` its cells by status."""
+    differs_total = len(differing)
+    differing = differing[:DIFFERING_SHOWN]
     months = [row[0] for row in rows]
     derived_label = "Rekisteristä johdettu (synteettinen)" if synthetic else "Rekisteristä johdettu"
     lines = [

@@ -1,7 +1,9 @@
 """Write the reports: `<out_dir>/<YYYY-MM>/kaira_<area>_<YYYY-MM>_<lang>.html` and `.pdf`.
 
 Files are written beside their target and renamed into place, so a reader never opens half
-a report. PDFs are printed by headless Chromium, two at a time (the machines have two cores).
+a report. A month's reports are gathered from one read of the published tables
+(`PublishedMonth`), and their PDFs printed by one headless Chromium (`browser.PdfPrinter`)
+while the next reports are rendered: the browser prints on the machine's other core.
 `write_report` and `write_all_reports` demand the browser when asked for PDFs;
 `write_followup_reports` (the data run and `kaira report`) writes the HTML without one and
 says so in a warning.
@@ -10,7 +12,7 @@ says so in a warning.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,12 +20,11 @@ from pipelines.core.months import month_text, parse_month_argument
 from pipelines.core.settings import Settings
 
 from . import browser
-from .content import ReportContent, ReportDataError, build_report, latest_month, published_areas
-from .official import reconciliation_section, write_official_reports
+from .content import PublishedMonth, ReportContent, ReportDataError, build_report, latest_month
+from .official import reconciliation_sections, write_official_reports
 from .provenance import published_is_synthetic
 from .render import render_html
 
-PDF_WORKERS = 2
 NO_PDF_WARNING = (
     "no PDF reports: headless Chromium is not installed, so only the HTML reports were written; "
     f"to print PDFs too, install Debian's package: {browser.INSTALL_HINT}"
@@ -119,37 +120,55 @@ def write_all_reports(
     `areas` narrows the set (codes); an unpublished code is an error, not a silent skip.
     With `pdf`, a browser that is not installed raises ChromiumNotFoundError before anything
     is written. Without `municipality_pdfs`, the municipalities (`KU###`) get their HTML only.
+    Every HTML file is written even when the browser fails; its ChromiumError comes after.
     """
     if pdf:
         chromium = browser.find_chromium(chromium)
     report_month = parse_month_argument(month) if month else latest_month(published_path)
-    published = [code for code, _, _ in published_areas(published_path, report_month)]
-    if areas:
-        wanted = [code.strip().upper() for code in areas]
-        unknown = [code for code in wanted if code not in published]
-        if unknown:
-            raise LookupError(
-                f"not published for {month_text(report_month)}: {', '.join(unknown)}; published: {', '.join(published)}"
-            )
-        published = [code for code in published if code in wanted]
     key = month_text(report_month)
-    written: list[tuple[str, Path, Path]] = []
-    for code in published:
-        content = build_report(
-            published_path, code, key, lang, synthetic=synthetic, suppression_threshold=suppression_threshold
+    failure: browser.ChromiumError | None = None
+    with ExitStack() as stack:
+        printer = None
+        if pdf and (municipality_pdfs or not areas or any(not code.strip().upper().startswith("KU") for code in areas)):
+            try:  # started first: Chromium comes up while the month is read
+                printer = stack.enter_context(browser.PdfPrinter(chromium))
+            except browser.ChromiumError as error:
+                failure = error  # the HTML first: the figures are in it
+        tables = PublishedMonth.read(published_path, report_month)
+        published = [code for code, _, _ in tables.areas]
+        if areas:
+            wanted = [code.strip().upper() for code in areas]
+            unknown = [code for code in wanted if code not in published]
+            if unknown:
+                raise LookupError(f"not published for {key}: {', '.join(unknown)}; published: {', '.join(published)}")
+            published = [code for code in published if code in wanted]
+        sections = reconciliation_sections(
+            published_path, report_month, synthetic=synthetic, areas=published if areas else None
         )
-        section = reconciliation_section(published_path, code, content.month, synthetic=synthetic)
-        if section is not None:
-            content = replace(content, official_section=section)
-        html_path, pdf_path = _write_html(content, out_dir)
-        written.append((code, html_path, pdf_path))
-    printed = [item for item in written if pdf and (municipality_pdfs or not item[0].startswith("KU"))]
-    if printed:
-        with ThreadPoolExecutor(max_workers=PDF_WORKERS) as pool:
-            list(pool.map(lambda item: browser.print_pdf(item[1], item[2], chromium=chromium), printed))
-    printed_codes = {code for code, _, _ in printed}
-    return [ReportFiles(html, pdf_path if code in printed_codes else None, code, key, lang)
-            for code, html, pdf_path in written]
+        printed = {code for code in published if pdf and (municipality_pdfs or not code.startswith("KU"))}
+        written: list[ReportFiles] = []
+        for code in published:
+            content = tables.report(code, lang, synthetic=synthetic, suppression_threshold=suppression_threshold)
+            if code in sections:
+                content = replace(content, official_section=sections[code])
+            html_path, pdf_path = _write_html(content, out_dir)
+            written.append(ReportFiles(html_path, pdf_path if code in printed else None, code, key, lang))
+            if printer is not None and failure is None:
+                try:
+                    if code in printed:
+                        printer.submit(html_path, pdf_path)
+                    else:
+                        printer.poll()  # the browser's answers in, while the next report is drawn
+                except browser.ChromiumError as error:
+                    failure = error  # the rest of the HTML first: the figures are in it
+        if printer is not None and failure is None:
+            try:
+                printer.finish()
+            except browser.ChromiumError as error:
+                failure = error
+    if failure is not None:
+        raise failure
+    return written
 
 
 def write_followup_reports(

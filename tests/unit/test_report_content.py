@@ -135,8 +135,30 @@ def test_without_municipality_pdfs_only_the_regions_are_printed_and_every_area_h
     from pipelines.reports import browser
 
     printed = []
+
+    class RecordingPrinter:
+        """Stands in for the browser: which reports would be printed (one browser prints them all)."""
+
+        def __init__(self, chromium=None):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_exc):
+            pass
+
+        def submit(self, html, pdf):
+            printed.append(html.name)
+
+        def poll(self):
+            pass
+
+        def finish(self):
+            return []
+
     monkeypatch.setattr(browser, "find_chromium", lambda configured=None: "/usr/bin/true")
-    monkeypatch.setattr(browser, "print_pdf", lambda html, pdf, chromium=None: printed.append(html.name))
+    monkeypatch.setattr(browser, "PdfPrinter", RecordingPrinter)
     files = write_all_reports(published, tmp_path / "reports", municipality_pdfs=False)
     assert printed == ["kaira_MK18_2011-01_fi.html"]
     assert [(f.area_code, f.pdf is not None) for f in files] == [("MK18", True), ("KU205", False), ("KU697", False)]
@@ -170,3 +192,55 @@ def test_write_all_reports_writes_one_file_per_area_in_the_month_folder(tmp_path
     assert [f.html.name for f in only] == ["kaira_KU205_2010-12_en.html"]
     with pytest.raises(LookupError, match="KU999"):
         write_all_reports(published, tmp_path / "reports", pdf=False, areas=["KU999"])
+
+
+def test_the_month_read_at_once_gives_each_area_its_own_rows(tmp_path):
+    """Every report of a month is gathered from one read of the published tables
+    (PublishedMonth): each area must get exactly the rows a query of its own returns."""
+    from pipelines.reports.content import Cell, PublishedMonth
+    from pipelines.reports.render import render_html
+
+    published = write_published(
+        tmp_path / "published.duckdb",
+        overrides={("2010-12", "KU205", "total", "youth_unemployed"): (None, "suppressed")},
+        incomplete_months=("2010-11", "2010-12"),
+    )
+    month = date(2010, 12, 1)
+    tables = PublishedMonth.read(published, month)
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        for code, _, _ in tables.areas:
+            content = tables.report(code, synthetic=True)
+            own = con.execute(
+                "select indicator, sex, value, status from indicators_monthly where month = ? and area_code = ?",
+                [month, code],
+            ).fetchall()
+            assert content.figures == {(indicator, sex): Cell(value, status) for indicator, sex, value, status in own}
+            assert content.status_counts == dict(
+                con.execute(
+                    "select status, count(*) from indicators_monthly where month = ? and area_code = ? group by 1",
+                    [month, code],
+                ).fetchall()
+            )
+            series = dict(
+                con.execute(
+                    """select month, value from indicators_monthly where area_code = ? and sex = 'total'
+                       and indicator = 'structural_unemployed' and month between ? and ?""",
+                    [code, content.series.months[0], month],
+                ).fetchall()
+            )
+            assert [cell.value for cell in content.series.of("structural_unemployed")] == [
+                series.get(series_month) for series_month in content.series.months
+            ]
+            assert content.incomplete_months == ((date(2010, 11, 1), date(2010, 12, 1)),)
+            assert content.halve["total"].value == content.figure("structural_unemployed").value
+    finally:
+        con.close()
+    assert tables.report("KU205").figure("youth_unemployed") == Cell(None, "suppressed")
+
+    # and the files of a month are those of each area's own report
+    files = write_all_reports(published, tmp_path / "reports", month="2010-12", pdf=False, synthetic=True)
+    assert [written.area_code for written in files] == ["MK18", "KU205", "KU697"]
+    for written in files:
+        own = render_html(build_report(published, written.area_code, "2010-12", synthetic=True))
+        assert written.html.read_text(encoding="utf-8") == own
