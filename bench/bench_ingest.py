@@ -1,25 +1,43 @@
-"""Ingest throughput on a generated national-scale file; prints figures.
+"""Ingest throughput: on a generated national-scale file, or on the months of a landing
+folder as the ingest assets load them; prints figures.
 
     .venv/bin/python bench/bench_ingest.py [--rows 1500000] [--source jobseeker_spells|kela_payments]
+    .venv/bin/python bench/bench_ingest.py --landing /tmp/kaira-scale/landing [--months 30] [--key KEY]
 
-Writes a synthetic file (identity codes with individual numbers 900-999 only) to a
-temporary folder, runs `ingest_month` on it into a fresh DuckDB file and prints the rows
-per second of the whole load and of its stages.
+Generated file (default): writes a synthetic file (identity codes with individual numbers
+900-999 only) to a temporary folder, runs `ingest_month` on it into a fresh DuckDB file and
+prints the rows per second of the whole load and of its stages.
+
+`--landing DIR`: loads the first `--months` months of DIR (all by default; the folder is
+only read) into a fresh warehouse in a temporary folder, both registers, each in its own
+worker process running the months as the ingest asset does (one run, oldest month
+first). Per register it prints the months, rows read, wall seconds, CPU seconds (all
+threads), rows per second and the worker's peak RSS (`ru_maxrss`: imports included, no
+Dagster). The key is the public demo key unless `--key` is given, so DIR must carry the
+sample's synthetic marker. Other work on the machine slows the wall time far more than
+the CPU time: the load average is printed before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipelines.core.identity_codes import make_identity_code
+from pipelines.core.identity_codes import Pseudonymiser, make_identity_code
+from pipelines.core.pseudonym_key import DEMO_PSEUDONYM_KEY
 from pipelines.core.settings import load_settings
-from pipelines.sources import jobseeker
+from pipelines.sources import jobseeker, kela
 from pipelines.sources.csv_reader import read_landing_csv
 from pipelines.sources.loader import SOURCES, expected_path, ingest_month
 
@@ -77,11 +95,78 @@ def payments_frame(rows: int, seed: int = 1) -> pd.DataFrame:
     )
 
 
+def landing_months(landing: Path, source: str) -> list[str]:
+    """The months of `source` that landed in `landing`, oldest first."""
+    pattern = expected_path(source, "2000-01", landing)
+    return sorted(p.stem.rsplit("_", 1)[1] for p in pattern.parent.glob(pattern.name.replace("2000-01", "????-??")))
+
+
+def load_months(source: str, months: list[str], settings_env: dict[str, str]) -> dict[str, float]:
+    """In a worker: the months of `source` loaded as the ingest asset loads them."""
+    settings = load_settings(settings_env)
+    began, cpu_began = time.perf_counter(), time.process_time()
+    pseudonymiser = Pseudonymiser(settings.pseudonym_key)
+    reports = [
+        ingest_month(source, month, settings, report_ignored_columns=False, pseudonymiser=pseudonymiser)
+        for month in months
+    ]
+    seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "rows_read": sum(r.rows_read for r in reports),
+        "rows_rejected": sum(r.rows_rejected for r in reports),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def bench_landing(landing: Path, months: int | None, key: str) -> None:
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory(prefix="kaira-bench-ingest-") as tmp:
+        env = {
+            "KAIRA_LANDING_DIR": str(landing),
+            "KAIRA_WAREHOUSE_DIR": f"{tmp}/warehouse",
+            "KAIRA_QUARANTINE_DIR": f"{tmp}/quarantine",
+            "KAIRA_PSEUDONYM_KEY": key,
+        }
+        total_rows, total_s, total_cpu = 0, 0.0, 0.0
+        for source in (jobseeker.SOURCE, kela.SOURCE):
+            chosen = landing_months(landing, source)[:months]
+            spec = json.dumps({"source": source, "months": chosen, "env": env})
+            worker = subprocess.run([sys.executable, __file__, "--worker", spec], capture_output=True, text=True)
+            if worker.returncode:
+                raise SystemExit(f"{source}: the worker failed:\n{worker.stderr}")
+            figures = json.loads(worker.stdout.splitlines()[-1])
+            total_rows, total_s = total_rows + figures["rows_read"], total_s + figures["seconds"]
+            total_cpu += figures["cpu_seconds"]
+            print(
+                f"{source:17s} {len(chosen):3d} months {figures['rows_read']:>10,} rows "
+                f"({figures['rows_rejected']:,} rejected) {figures['seconds']:6.1f} s (CPU {figures['cpu_seconds']:5.1f} s) "
+                f"{figures['rows_read'] / figures['seconds']:>9,.0f} rows/s  peak RSS {figures['peak_rss_mb']:,.0f} MB"
+            )
+        print(f"{'both':17s} {'':10s} {total_rows:>10,} rows {'':{len(' (0 rejected)')}s}{total_s:6.1f} s (CPU {total_cpu:5.1f} s) "
+              f"{total_rows / total_s:>9,.0f} rows/s")
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_500_000)
     parser.add_argument("--source", choices=sorted(SOURCES), default=jobseeker.SOURCE)
+    parser.add_argument("--landing", type=Path, help="load the months of this landing folder instead")
+    parser.add_argument("--months", type=int, help="with --landing: only the first N months")
+    parser.add_argument("--key", default=DEMO_PSEUDONYM_KEY, help="with --landing: the pseudonymisation key")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        spec = json.loads(args.worker)
+        print(json.dumps(load_months(spec["source"], spec["months"], spec["env"])))
+        return
+    if args.landing:
+        bench_landing(args.landing.resolve(), args.months, args.key)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             {
