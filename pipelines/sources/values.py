@@ -160,3 +160,8 @@ def normalise_municipality_codes(values: pd.Series) -> tuple[pd.Series, np.ndarr
 def normalise_codes(values: pd.Series) -> pd.Series:
     """Code values (tila, palvelu, etuus) compared in upper case."""
     return values.fillna("").str.upper()
+
+
+def normalise_code_array(values: pa.Array) -> pa.Array:
+    """`normalise_codes` for an Arrow array of the reader's text ('' when empty)."""
+    return pc.utf8_upper(values.fill_null(""))
