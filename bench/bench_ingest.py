@@ -34,12 +34,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.core.identity_codes import Pseudonymiser, make_identity_code
+from pipelines.core.identity_codes import make_identity_code
 from pipelines.core.pseudonym_key import DEMO_PSEUDONYM_KEY
 from pipelines.core.settings import load_settings
 from pipelines.sources import jobseeker, kela
 from pipelines.sources.csv_reader import read_landing_csv
-from pipelines.sources.loader import SOURCES, expected_path, ingest_month
+from pipelines.sources.loader import SOURCES, expected_path, ingest_month, ingest_months
 
 MONTH = "2024-03"
 
@@ -105,11 +105,7 @@ def load_months(source: str, months: list[str], settings_env: dict[str, str]) ->
     """In a worker: the months of `source` loaded as the ingest asset loads them."""
     settings = load_settings(settings_env)
     began, cpu_began = time.perf_counter(), time.process_time()
-    pseudonymiser = Pseudonymiser(settings.pseudonym_key)
-    reports = [
-        ingest_month(source, month, settings, report_ignored_columns=False, pseudonymiser=pseudonymiser)
-        for month in months
-    ]
+    reports = ingest_months(source, months, settings, report_ignored_columns=False)
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
     return {
         "seconds": seconds,

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from pipelines.core.identity_codes import contains_code_like
 from pipelines.sources.errors import UnreadableFileError
@@ -85,13 +86,16 @@ class LandingFile:
     # others, one entry counting them ("2 unnamed/unsafe columns"): logged and stored.
     ignored_columns: tuple[str, ...]
     rows: pd.DataFrame  # `source_line` + one trimmed str column per wanted column
-    malformed: pd.DataFrame = field(  # `source_line`, `reason`: rows with a wrong field count
-        default_factory=lambda: pd.DataFrame({"source_line": pd.Series([], dtype="int64"), "reason": pd.Series([], dtype="str")})
-    )
+    # `source_line`, `reason`: rows with a wrong field count
+    malformed: pd.DataFrame = field(default_factory=lambda: _no_malformed_rows())
 
     @property
     def rows_read(self) -> int:
         return len(self.rows) + len(self.malformed)
+
+
+def _no_malformed_rows() -> pd.DataFrame:
+    return pd.DataFrame({"source_line": pd.Series([], dtype="int64"), "reason": pd.Series([], dtype="str")})
 
 
 def read_landing_csv(path: Path | str, columns: Sequence[str], *, name: str | None = None) -> LandingFile:
@@ -220,6 +224,38 @@ def parse_text(text: str, columns: Sequence[str], *, name: str, sha256: str = ""
     columns = [c.lower() for c in columns]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    fast = None if '"' in text else _plain_fast(text, columns)
+    if fast is not None:
+        header_line, names, delimiter, lines, values = fast
+        malformed = _no_malformed_rows()
+    else:
+        header_line, names, delimiter, lines, values, malformed = _parse_records(text, columns, name)
+    data: dict[str, pd.Series] = {"source_line": pd.Series(lines)}
+    for column in columns:
+        data[column] = pd.Series(values[column], dtype="str")
+    rows = pd.DataFrame(data)
+
+    extra = [n for n in names if n not in columns]
+    ignored = tuple(n for n in extra if n and is_safe_column_name(n))
+    unsafe = len(extra) - len(ignored)
+    if unsafe:
+        ignored += (count_unsafe(unsafe),)
+    return LandingFile(
+        name=name,
+        sha256=sha256,
+        encoding=encoding,
+        delimiter=delimiter,
+        header=tuple(names),
+        ignored_columns=ignored,
+        rows=rows,
+        malformed=malformed,
+    )
+
+
+def _parse_records(text: str, columns: list[str], name: str):
+    """The careful way, for any text: split every line (or let the csv module read quoted
+    fields), then set apart blank lines and rows with the wrong number of fields. Returns
+    (header line, names, delimiter, lines of the rows, trimmed values by column, malformed)."""
     if '"' in text:
         header_line, names, delimiter, lines, records = _records_quoted(text, name)
         first_fields = None
@@ -260,27 +296,70 @@ def parse_text(text: str, columns: Sequence[str], *, name: str, sha256: str = ""
 
     # Every kept record has at least `width` fields: each column is one element of the lists.
     kept = records if exact.all() else records.filter(pa.array(exact))
-    data: dict[str, pd.Series] = {"source_line": pd.Series(lines[exact].astype(np.int64))}
-    for column in columns:
-        values = pc.utf8_trim_whitespace(pc.list_element(kept, names.index(column)))
-        data[column] = pd.Series(values, dtype="str")
-    rows = pd.DataFrame(data)
+    values = {column: pc.utf8_trim_whitespace(pc.list_element(kept, names.index(column))) for column in columns}
+    return header_line, names, delimiter, lines[exact].astype(np.int64), values, malformed
 
-    extra = [n for n in names if n not in columns]
-    ignored = tuple(n for n in extra if n and is_safe_column_name(n))
-    unsafe = len(extra) - len(ignored)
-    if unsafe:
-        ignored += (count_unsafe(unsafe),)
-    return LandingFile(
-        name=name,
-        sha256=sha256,
-        encoding=encoding,
-        delimiter=delimiter,
-        header=tuple(names),
-        ignored_columns=ignored,
-        rows=rows,
-        malformed=malformed,
-    )
+
+def _plain_fast(text: str, columns: list[str]):
+    """The common case, read by Arrow's CSV reader (C++, no list of fields per line):
+    no quotes anywhere (the caller checks), a good header, and every line after it a row
+    with exactly the header's number of fields and not blank. Then each line is a row and
+    its line number follows from its position. Returns what `_parse_records` does without
+    the (empty) malformed rows, or None when the file is not such a case: the careful way
+    then reads it, and gives the errors."""
+    header_index, start = 0, 0
+    while True:
+        end = text.find("\n", start)
+        if text[start : None if end < 0 else end].strip():
+            break
+        if end < 0:
+            return None
+        header_index, start = header_index + 1, end + 1
+    if end < 0:
+        return None
+    header = text[start:end]
+    delimiter = _choose_delimiter(header)
+    names = [h.strip().lower() for h in header.split(delimiter)]
+    if any(names.count(c) != 1 for c in columns):
+        return None
+    body = text[end + 1 :]
+    if not body or body.startswith("\ufeff"):  # Arrow would drop a byte-order mark there
+        return None
+    width = len(names)
+    names_in_file = [f"c{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(body.encode(UTF8)),
+            read_options=pa_csv.ReadOptions(use_threads=False, column_names=names_in_file, block_size=1 << 22),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+                invalid_row_handler=lambda row: "error",  # a line with another number of fields
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.large_string() for c in names_in_file}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows == 0:
+        return None
+    fields = [table.column(i).combine_chunks() for i in range(width)]
+    # A blank row (fields only of spaces) is not a row: the careful way sets it apart.
+    candidates = np.flatnonzero(~np.asarray(pc.utf8_is_alnum(pc.utf8_slice_codeunits(fields[0], 0, 1)), dtype=bool))
+    if len(candidates):
+        chosen = pa.array(candidates)
+        filled = np.zeros(len(candidates), dtype=bool)
+        for field in fields:
+            filled |= np.asarray(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(field.take(chosen))), 0), dtype=bool)
+        if not filled.all():
+            return None
+    lines = np.arange(header_index + 2, header_index + 2 + table.num_rows, dtype=np.int64)
+    values = {column: pc.utf8_trim_whitespace(fields[names.index(column)]) for column in columns}
+    return header_index + 1, names, delimiter, lines, values
 
 
 def _blank_records(records: pa.ListArray, lines: pa.Array | None = None) -> np.ndarray:
