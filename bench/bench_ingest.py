@@ -2,14 +2,15 @@
 folder as the ingest assets load them; prints figures.
 
     .venv/bin/python bench/bench_ingest.py [--rows 1500000] [--source jobseeker_spells|kela_payments]
-    .venv/bin/python bench/bench_ingest.py --landing /tmp/kaira-scale/landing [--months 30] [--key KEY]
+    .venv/bin/python bench/bench_ingest.py --landing /tmp/kaira-scale/landing [--months 30] [--key KEY] [--workdir DIR]
 
 Generated file (default): writes a synthetic file (identity codes with individual numbers
 900-999 only) to a temporary folder, runs `ingest_month` on it into a fresh DuckDB file and
 prints the rows per second of the whole load and of its stages.
 
 `--landing DIR`: loads the first `--months` months of DIR (all by default; the folder is
-only read) into a fresh warehouse in a temporary folder, both registers, each in its own
+only read) into a fresh warehouse in a temporary folder (or in `--workdir`, a new folder
+that is kept, e.g. to compare the tables with another build's), both registers, each in its own
 worker process running the months as the ingest asset does (one run, oldest month
 first). Per register it prints the months, rows read, wall seconds, CPU seconds (all
 threads), rows per second and the worker's peak RSS (`ru_maxrss`: imports included, no
@@ -116,10 +117,13 @@ def load_months(source: str, months: list[str], settings_env: dict[str, str]) ->
     }
 
 
-def bench_landing(landing: Path, months: int | None, key: str) -> None:
+def bench_landing(landing: Path, months: int | None, key: str, workdir: Path | None) -> None:
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
-    with tempfile.TemporaryDirectory(prefix="kaira-bench-ingest-") as tmp:
+    if workdir is not None and workdir.exists():
+        raise SystemExit(f"--workdir {workdir} exists: give a new folder (the warehouse must start empty)")
+    with tempfile.TemporaryDirectory(prefix="kaira-bench-ingest-") as scratch:
+        tmp = str(workdir) if workdir is not None else scratch
         env = {
             "KAIRA_LANDING_DIR": str(landing),
             "KAIRA_WAREHOUSE_DIR": f"{tmp}/warehouse",
@@ -154,6 +158,7 @@ def main() -> None:
     parser.add_argument("--landing", type=Path, help="load the months of this landing folder instead")
     parser.add_argument("--months", type=int, help="with --landing: only the first N months")
     parser.add_argument("--key", default=DEMO_PSEUDONYM_KEY, help="with --landing: the pseudonymisation key")
+    parser.add_argument("--workdir", type=Path, help="with --landing: a new folder for the warehouse, kept")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -161,7 +166,7 @@ def main() -> None:
         print(json.dumps(load_months(spec["source"], spec["months"], spec["env"])))
         return
     if args.landing:
-        bench_landing(args.landing.resolve(), args.months, args.key)
+        bench_landing(args.landing.resolve(), args.months, args.key, args.workdir)
         return
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
