@@ -287,6 +287,13 @@ def _raise_failure(error: BaseException, path: Path, source: str, first: date, n
     raise UnexpectedIngestError(name, error) from None
 
 
+# DuckDB keeps the blocks it has written cached up to its memory limit (by default 80 % of
+# the machine's memory): on one connection for a whole backfill that grows by every month
+# written, several hundred MB that ingest never reads back. A month's insert needs far
+# less (full row groups go to disk as they fill); more would spill, owner-only.
+WRITER_MEMORY_LIMIT = "256MB"
+
+
 class _MonthWriter:
     """Writes validated months into the warehouse, one transaction each, in a background
     thread, on one connection opened at the first write (a run that writes nothing creates
@@ -331,6 +338,7 @@ class _MonthWriter:
         with private_umask():
             if self._connection is None:
                 self._connection = duckdb.connect(str(self._path))
+                self._connection.execute(f"set memory_limit = '{WRITER_MEMORY_LIMIT}'")
             write_delivery(self._connection, self._path, validated, landing, loaded_at, key_fingerprint=self._key_fingerprint)
         return report
 
