@@ -583,17 +583,23 @@ def code_like_masks(columns: Sequence[pa.Array]) -> list[np.ndarray]:
     NUL (it is not a character a code may hold), so a joined row is shaped like a
     candidate exactly when one of its values is. The exact rules then look only at the
     columns of the rows found (usually none)."""
-    if not columns:
-        return []
     text = [_combined(column).fill_null("") for column in columns]
-    joined = pc.binary_join_element_wise(*text, pa.scalar("\x00", type=pa.large_string()))
+    masks = [np.zeros(len(column), dtype=bool) for column in text]
+    # A candidate is at least ten characters: a column of shorter values holds none.
+    looked_at = [i for i, column in enumerate(text) if (pc.max(pc.binary_length(column)).as_py() or 0) >= _SHORTEST_CANDIDATE]
+    if not looked_at:
+        return masks
+    joined = pc.binary_join_element_wise(*(text[i] for i in looked_at), pa.scalar("\x00", type=pa.large_string()))
     rows = np.flatnonzero(np.asarray(pc.match_substring_regex(joined, _CANDIDATE_RE2), dtype=bool))
-    masks = [np.zeros(len(joined), dtype=bool) for _ in columns]
     if len(rows):
         chosen = pa.array(rows)
-        for mask, column in zip(masks, text):
-            mask[rows] = _code_like(column.take(chosen))
+        for i in looked_at:
+            masks[i][rows] = _code_like(text[i].take(chosen))
     return masks
+
+
+# DDMMYY, ZZZ and the check character: the shortest text `_CANDIDATE_RE2` matches.
+_SHORTEST_CANDIDATE = 10
 
 
 def _code_like(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
