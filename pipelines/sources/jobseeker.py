@@ -90,11 +90,11 @@ def validate_spells(landing: LandingFile, month: str | date, pseudonym_key: str 
     outside = (start_np > np.datetime64(last, "s")) | (end_np < np.datetime64(first, "s"))
     problems.add(outside, REASON_NOT_IN_MONTH + f" {month_text(first)}")
 
-    status = values.normalise_code_array(text_array(rows["tila"]))
+    status = values.normalise_codes(text_array(rows["tila"]))
     is_status = np.asarray(pc.is_in(status, value_set=_STATUSES), dtype=bool)
     problems.add(is_empty(status), "tila is missing")
     problems.add(~is_empty(status) & ~is_status, "tila is not one of " + ", ".join(STATUSES))
-    service = values.normalise_code_array(text_array(rows["palvelu"]))
+    service = values.normalise_codes(text_array(rows["palvelu"]))
     in_service = np.asarray(pc.equal(status, SERVICE_STATUS), dtype=bool)
     has_service = ~is_empty(service)
     problems.add(in_service & ~has_service, "palvelu is missing (required when tila = PALVELU)")

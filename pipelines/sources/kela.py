@@ -93,7 +93,7 @@ def validate_payments(landing: LandingFile, month: str | date, pseudonym_key: st
     problems.add(is_empty(text_array(rows["kuntanumero"])), "kuntanumero is missing")
     problems.add(bad_municipality, "kuntanumero is not a three-digit municipality code")
 
-    benefit = values.normalise_code_array(text_array(rows["etuus"]))
+    benefit = values.normalise_codes(text_array(rows["etuus"]))
     problems.add(is_empty(benefit), "etuus is missing")
     problems.add(
         ~is_empty(benefit) & ~np.asarray(pc.is_in(benefit, value_set=_BENEFITS), dtype=bool),

@@ -220,11 +220,6 @@ def normalise_municipality_codes(values: pd.Series) -> tuple[pd.Series, np.ndarr
     return pd.Series(codes, index=values.index, dtype="str"), invalid & ~_is_empty(values), was_short[positions]
 
 
-def normalise_codes(values: pd.Series) -> pd.Series:
-    """Code values (tila, palvelu, etuus) compared in upper case."""
-    return values.fillna("").str.upper()
-
-
-def normalise_code_array(values: pa.Array) -> pa.Array:
-    """`normalise_codes` for an Arrow array of the reader's text ('' when empty)."""
+def normalise_codes(values: pa.Array) -> pa.Array:
+    """Code values (tila, palvelu, etuus) compared in upper case ('' when empty)."""
     return pc.utf8_upper(values.fill_null(""))
