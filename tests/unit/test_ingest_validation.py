@@ -422,3 +422,14 @@ def test_overlapping_spells_are_exactly_the_spells_sharing_a_day_with_another_of
 def test_duplicate_ids_are_every_row_of_a_repeated_non_empty_id():
     ids = pa.array(["J1", "J2", "J1", "", "", "J3", "J2", "J1"], type=pa.large_string())
     assert jobseeker._duplicated_ids(ids).tolist() == [True, True, True, False, False, False, True, True]
+
+
+@pytest.mark.parametrize("validate", [spells, payments])
+def test_a_file_whose_every_row_is_malformed_rejects_every_row(validate):
+    # (main crashed here with an AttributeError: no well-formed row left an empty column)
+    result = validate("x;y", "1;2;3")
+    assert result.rows.empty and list(result.rows.columns) == raw_columns(
+        "jobseeker_spells" if validate is spells else "kela_payments"
+    )
+    assert list(reasons(result)) == [2, 3]
+    assert all(reason.startswith("row has ") for reason in reasons(result).values())
