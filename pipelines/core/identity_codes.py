@@ -8,8 +8,10 @@ pseudonym. Reason strings name the problem, never the code, so they may go to th
 rejects table, logs and error messages.
 
 Two implementations of the same rules: `validate`/`parse` for one code (readable,
-the reference) and `parse_series` for a pandas Series (numpy, ~1 s per million codes).
-The unit tests hold them equal.
+the reference) and `parse_codes` for an Arrow array (numpy; `parse_series` wraps it for
+a pandas Series), which ingest uses. The unit tests hold them equal. Pseudonyms of many
+codes: `pseudonyms` (Arrow) and `pseudonymise_series` (pandas), each distinct code hashed
+once, and with a run's `Pseudonymiser` once for the run.
 
 The one detector of codes in free text and in values (`contains_code_like`, `redact`,
 `code_like_mask`, `find_code_spans`): any case; with the century sign, without it
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -219,36 +222,119 @@ class Pseudonymiser:
     months of the same register hashes a person once, not once a month (the hashing is
     most of ingest's time: a delivery holds mostly persons of the month before).
 
+    A code is remembered by its number (`_code_numbers`: the code's own characters packed
+    into an integer, so one number is one code), kept sorted beside where its pseudonym is
+    stored: a delivery's codes are looked up with numpy, with no Python work for the persons
+    already seen. Codes that have no number (not eleven ASCII characters with digits where
+    the date and the individual number are: never a valid code) are hashed every time.
+
     The memory lives as long as the object: the ingest asset makes one per run and drops
     it with the run, so the codes stay inside ingest's own process and step. It forgets
-    everything when it reaches `max_codes`, which bounds its memory (about 200 bytes a code).
+    everything when it reaches `max_codes`, which bounds its memory (about 80 bytes a code).
     """
 
     def __init__(self, key: str | bytes, max_codes: int = 3_000_000):
         self._mac = _Hmac(key)
-        self._known: dict[str, str] = {}
         self._max_codes = max_codes
+        self._forget()
 
-    def hexdigests(self, codes: list[str]) -> list[str]:
-        known = self._known
-        new = [code for code in codes if code not in known]
-        if new:
-            if len(known) + len(new) > self._max_codes:
-                known.clear()
-                new = codes
-            known.update(zip(new, self._mac.hexdigests(new)))
-        return [known[code] for code in codes]
+    def _forget(self) -> None:
+        self._numbers = np.empty(0, dtype=np.int64)  # sorted
+        self._slots = np.empty(0, dtype=np.int64)  # where each number's pseudonym is in _digests
+        self._digests = np.empty(0, dtype="S64")  # in the order hashed; grows by doubling
+        self._size = 0
+
+    def pseudonyms(self, codes: pa.Array, numbers: np.ndarray | None = None) -> pa.LargeStringArray:
+        """Pseudonyms of an array of normalised codes (null stays null). `numbers` are the
+        codes' `_code_numbers` when the caller has them already."""
+        codes = _combined(codes)
+        numbers = _code_numbers(codes) if numbers is None else numbers
+        numbered = np.flatnonzero(numbers >= 0)
+        others = np.flatnonzero((numbers < 0) & np.asarray(codes.is_valid(), dtype=bool))
+        index = np.full(len(codes), -1, dtype=np.int64)
+
+        # The distinct numbers by sorting (numpy's sort is far faster than hashing here).
+        order = np.argsort(numbers[numbered])
+        ordered = numbers[numbered][order]
+        starts_group = np.ones(len(ordered), dtype=bool)
+        starts_group[1:] = ordered[1:] != ordered[:-1]
+        starts = np.flatnonzero(starts_group)
+        distinct = ordered[starts]
+        group = np.empty(len(order), dtype=np.int64)
+        group[order] = np.cumsum(starts_group) - 1
+        first_row = numbered[np.minimum.reduceat(order, starts)] if len(starts) else numbered
+        slots = self._slots_of(distinct, lambda which: codes.take(pa.array(first_row[which])).to_pylist())
+        table = self._digests[slots]
+        index[numbered] = group
+
+        if len(others):  # no number, nothing remembered: hashed once per call
+            unnumbered = pc.dictionary_encode(codes.take(pa.array(others)))
+            hashed = np.array(self._mac.hexdigests(unnumbered.dictionary.to_pylist()), dtype="S64")
+            index[others] = len(table) + np.asarray(unnumbered.indices, dtype=np.int64)
+            table = np.concatenate([table, hashed])
+        return _hex_array(table).take(pa.array(index, mask=index < 0))
+
+    def _slots_of(self, distinct: np.ndarray, codes_of: Callable[[np.ndarray], list[str]]) -> np.ndarray:
+        """Where the pseudonym of each of the sorted `distinct` numbers is; hashes the new
+        ones (`codes_of(positions)` gives their codes)."""
+        position = np.searchsorted(self._numbers, distinct)
+        known = np.zeros(len(distinct), dtype=bool)
+        inside = position < len(self._numbers)
+        known[inside] = self._numbers[position[inside]] == distinct[inside]
+        new = np.flatnonzero(~known)
+        if len(new) == 0:
+            return self._slots[position]
+        if len(self._numbers) + len(new) > self._max_codes:
+            self._forget()
+            new = np.arange(len(distinct))
+        hashed = np.array(self._mac.hexdigests(codes_of(new)), dtype="S64")
+        at = np.searchsorted(self._numbers, distinct[new])
+        self._numbers = np.insert(self._numbers, at, distinct[new])
+        self._slots = np.insert(self._slots, at, np.arange(self._size, self._size + len(new), dtype=np.int64))
+        self._store(hashed)
+        return self._slots[np.searchsorted(self._numbers, distinct)]
+
+    def _store(self, hashed: np.ndarray) -> None:
+        size = self._size + len(hashed)
+        if size > len(self._digests):
+            grown = np.empty(max(size, 2 * len(self._digests), 1024), dtype="S64")
+            grown[: self._size] = self._digests[: self._size]
+            self._digests = grown
+        self._digests[self._size : size] = hashed
+        self._size = size
+
+
+def _combined(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks else pa.array([], type=values.type)
+    return values.cast(pa.large_string())
+
+
+def _hex_array(digests: np.ndarray) -> pa.LargeStringArray:
+    """Fixed-width hex digests (numpy S64) as an Arrow string array, without Python objects."""
+    offsets = np.arange(len(digests) + 1, dtype=np.int64) * 64
+    return pa.LargeStringArray.from_buffers(len(digests), pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(digests)))
+
+
+def pseudonyms(
+    codes: pa.Array | pa.ChunkedArray, key: str | bytes | Pseudonymiser, numbers: np.ndarray | None = None
+) -> pa.LargeStringArray:
+    """Pseudonyms of an Arrow array of normalised codes (null stays null); hashes each
+    distinct code once (and, with a Pseudonymiser, once for all the arrays it is given).
+    `numbers`: the codes' numbers (ParsedCodes.numbers), when the caller has them."""
+    codes = _combined(codes)
+    if isinstance(key, Pseudonymiser):
+        return key.pseudonyms(codes, numbers)
+    encoded = pc.dictionary_encode(codes)  # null stays a null index
+    digests = pa.array(_Hmac(key).hexdigests(encoded.dictionary.to_pylist()), type=pa.large_string())
+    return pc.take(digests, encoded.indices)
 
 
 def pseudonymise_series(codes: pd.Series, key: str | bytes | Pseudonymiser) -> pd.Series:
     """Pseudonyms of a Series of *valid* codes (NA stays NA); hashes each distinct code once
     (and, with a Pseudonymiser, once for all the Series it is given)."""
-    mac = key if isinstance(key, Pseudonymiser) else _Hmac(key)
     normalised = pa.array(codes.str.strip().str.upper(), type=pa.large_string(), from_pandas=True)
-    encoded = pc.dictionary_encode(normalised)  # NA stays a null index
-    digests = pa.array(mac.hexdigests(encoded.dictionary.to_pylist()), type=pa.large_string())
-    hashed = pc.take(digests, encoded.indices)
-    return pd.Series(pd.array(hashed, dtype="str"), index=codes.index)
+    return pd.Series(pd.array(pseudonyms(normalised, key), dtype="str"), index=codes.index)
 
 
 # --- vectorised validation -----------------------------------------------------------
@@ -278,50 +364,119 @@ def _days_since_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> n
     return era * 146_097 + day_of_era - 719_468
 
 
-def parse_series(codes: pd.Series) -> pd.DataFrame:
-    """Validate a Series of codes at once.
+@dataclass(frozen=True)
+class ParsedCodes:
+    """`parse_codes`' findings, one entry per value, as arrays."""
 
-    Returns a frame on the same index with `code` (normalised, NA unless valid),
-    `birth_date` (datetime64[s], NaT unless valid), `sex` (NA unless valid) and `reason`
-    (NA when valid), with the same rules and reasons as `parse`.
-    """
-    n = len(codes)
-    text = pa.array(codes, type=pa.large_string(), from_pandas=True).fill_null("")
-    text = pc.utf8_upper(pc.utf8_trim_whitespace(text))
+    normalised: pa.LargeStringArray  # trimmed, upper case ('' for a missing value)
+    status: np.ndarray  # int8: 0 when valid, else the reason's position in _REASONS
+    birth_days: np.ndarray  # int64 days since 1970-01-01 (valid codes only, else 0)
+    male: np.ndarray  # bool (valid codes only)
+    numbers: np.ndarray  # int64 `_code_numbers` of the normalised codes (-1: none)
+
+    @property
+    def valid(self) -> np.ndarray:
+        return self.status == _OK
+
+    def reasons(self) -> np.ndarray:
+        """The reason of each value (None when valid), as an object array."""
+        return _REASONS[self.status]
+
+    def problems(self) -> list[tuple[np.ndarray, str]]:
+        """(mask of the values, reason) for each reason that applies to some value."""
+        return [(self.status == status, _REASONS[status]) for status in np.unique(self.status) if status != _OK]
+
+
+# The positions of the nine digits DDMMYY and ZZZ in a code.
+_DIGIT_POSITIONS = [0, 1, 2, 3, 4, 5, 7, 8, 9]
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """The values of exactly eleven bytes, one row per character position (numpy works on
+    such rows far faster than on an n x 11 matrix)."""
+
+    positions: np.ndarray  # of these values among all
+    bytes: np.ndarray  # uint8, 11 x len(positions)
+
+    @staticmethod
+    def of(codes: pa.Array) -> _Fixed:
+        nbytes = np.asarray(pc.binary_length(codes).fill_null(0), dtype=np.int64)
+        positions = np.flatnonzero(nbytes == 11)
+        chosen = codes if len(positions) == len(codes) else pc.take(codes, pa.array(positions))
+        fixed = chosen.cast(pa.large_binary()).cast(pa.binary(11))
+        raw = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)
+        matrix = raw[fixed.offset * 11 : (fixed.offset + len(fixed)) * 11].reshape(-1, 11)
+        return _Fixed(positions, np.ascontiguousarray(matrix.T))
+
+    def digits(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the nine digits as int32 rows, whether all nine are digits)."""
+        digits = self.bytes[_DIGIT_POSITIONS] - np.uint8(ord("0"))  # a non-digit wraps above 9
+        return digits.astype(np.int32), digits.max(axis=0, initial=0) <= 9
+
+    def numbers(self, digits: np.ndarray, all_digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(`_code_numbers` of these values, whether each has one)."""
+        nine = ((digits[0] * 10 + digits[1]) * 10 + digits[2]) * 10 + digits[3]
+        nine = nine.astype(np.int64) * 100_000 + ((((digits[4] * 10 + digits[5]) * 10 + digits[6]) * 10 + digits[7]) * 10 + digits[8])
+        sign, check = self.bytes[6].astype(np.int64), self.bytes[10].astype(np.int64)
+        # With digits in all nine places and ASCII in the other two, all eleven bytes are
+        # ASCII: a multi-byte character would cover a digit's place.
+        numbered = all_digits & (sign < 128) & (check < 128)
+        return (nine << 14) | (sign << 7) | check, numbered
+
+
+def _code_numbers(codes: pa.Array) -> np.ndarray:
+    """Each value that is eleven ASCII characters with digits in DDMMYY and ZZZ as one
+    integer, the nine digits then the century sign's and the check character's bytes
+    (distinct codes, distinct numbers); -1 for any other value or null."""
+    numbers = np.full(len(codes), -1, dtype=np.int64)
+    fixed = _Fixed.of(codes)
+    packed, numbered = fixed.numbers(*fixed.digits())
+    numbers[fixed.positions[numbered]] = packed[numbered]
+    return numbers
+
+
+def parse_codes(codes: pa.Array | pa.ChunkedArray) -> ParsedCodes:
+    """Validate an Arrow array of codes at once, with the same rules and reasons as `parse`."""
+    text = pc.utf8_upper(pc.utf8_trim_whitespace(_combined(codes).fill_null("")))
+    n = len(text)
     chars = np.asarray(pc.utf8_length(text), dtype=np.int64)
-    nbytes = np.asarray(pc.binary_length(text), dtype=np.int64)
     status = np.full(n, _OK, dtype=np.int8)
     status[chars == 0] = _MISSING
     status[(chars != 0) & (chars != 11)] = _LENGTH
+    fixed = _Fixed.of(text)
+    numbers = np.full(n, -1, dtype=np.int64)
+    birth_days = np.zeros(n, dtype=np.int64)
+    male = np.zeros(n, dtype=bool)
 
     # Eleven characters but not eleven bytes: non-ASCII, rare; the scalar rules decide.
+    nbytes = np.asarray(pc.binary_length(text), dtype=np.int64)
     for i in np.flatnonzero((chars == 11) & (nbytes != 11)):
         status[i] = int(np.flatnonzero(_REASONS == validate(text[int(i)].as_py()))[0])
+    ascii_only = chars[fixed.positions] == 11  # eleven bytes and eleven characters
 
-    candidates = np.flatnonzero((chars == 11) & (nbytes == 11))
-    birth = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
-    male = np.zeros(n, dtype=bool)
-    if len(candidates):
-        fixed = pc.take(text, pa.array(candidates)).cast(pa.large_binary()).cast(pa.binary(11))
-        raw = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)
-        m = raw[fixed.offset * 11 : (fixed.offset + len(fixed)) * 11].reshape(-1, 11)
-        d = m.astype(np.int32) - ord("0")
-        malformed = ((d[:, 0:6] < 0) | (d[:, 0:6] > 9)).any(axis=1) | ((d[:, 7:10] < 0) | (d[:, 7:10] > 9)).any(axis=1)
-        century = _CENTURY_TABLE[m[:, 6]]
+    if len(fixed.positions):
+        d, all_digits = fixed.digits()
+        packed, numbered = fixed.numbers(d, all_digits)
+        numbers[fixed.positions[numbered]] = packed[numbered]
+        candidates = fixed.positions[ascii_only]
+        d, all_digits, sign = d[:, ascii_only], all_digits[ascii_only], fixed.bytes[6, ascii_only]
+        malformed = ~all_digits
+        century = _CENTURY_TABLE[sign]
         bad_century = ~malformed & (century < 0)
-        day = d[:, 0] * 10 + d[:, 1]
-        month = d[:, 2] * 10 + d[:, 3]
-        year = century + d[:, 4] * 10 + d[:, 5]
+        day = d[0] * 10 + d[1]
+        month = d[2] * 10 + d[3]
+        year = century + d[4] * 10 + d[5]
         month_ok = (month >= 1) & (month <= 12)
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
         dim = _DAYS_IN_MONTH[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
         bad_date = ~malformed & ~bad_century & ~(month_ok & (day >= 1) & (day <= dim))
-        individual = d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
+        individual = d[6] * 100 + d[7] * 10 + d[8]
         checked = ~malformed & ~bad_century & ~bad_date
         bad_individual = checked & (individual < 2)
         number = day.astype(np.int64) * 10_000_000 + month * 100_000 + (year % 100) * 1_000 + individual
         expected = _CHECK_TABLE[np.where(checked, number, 0) % 31]
-        bad_check = checked & ~bad_individual & (m[:, 10] != expected)
+        bad_check = checked & ~bad_individual & (fixed.bytes[10, ascii_only] != expected)
         local = np.full(len(candidates), _OK, dtype=np.int8)
         for mask, why in (
             (malformed, _FORMAT),
@@ -334,19 +489,31 @@ def parse_series(codes: pd.Series) -> pd.DataFrame:
         status[candidates] = local
         ok = local == _OK
         good = candidates[ok]
-        days = _days_since_epoch(year[ok].astype(np.int64), month[ok].astype(np.int64), day[ok].astype(np.int64))
-        birth[good] = (days * 86_400).astype("datetime64[s]")
+        birth_days[good] = _days_since_epoch(year[ok].astype(np.int64), month[ok].astype(np.int64), day[ok].astype(np.int64))
         male[good] = individual[ok] % 2 == 1
+    return ParsedCodes(normalised=text, status=status, birth_days=birth_days, male=male, numbers=numbers)
 
-    valid = status == _OK
+
+def parse_series(codes: pd.Series) -> pd.DataFrame:
+    """Validate a Series of codes at once.
+
+    Returns a frame on the same index with `code` (normalised, NA unless valid),
+    `birth_date` (datetime64[s], NaT unless valid), `sex` (NA unless valid) and `reason`
+    (NA when valid), with the same rules and reasons as `parse`.
+    """
+    parsed = parse_codes(pa.array(codes, type=pa.large_string(), from_pandas=True))
+    valid = parsed.valid
     valid_mask = pa.array(valid)
+    birth = np.full(len(valid), np.datetime64("NaT"), dtype="datetime64[s]")
+    birth[valid] = (parsed.birth_days[valid] * 86_400).astype("datetime64[s]")
     out = pd.DataFrame(index=codes.index)
-    out["code"] = pd.array(pc.if_else(valid_mask, text, pa.scalar(None, pa.large_string())), dtype="str")
+    out["code"] = pd.array(pc.if_else(valid_mask, parsed.normalised, pa.scalar(None, pa.large_string())), dtype="str")
     out["birth_date"] = birth
     out["sex"] = pd.array(
-        pc.if_else(valid_mask, pa.array(np.where(male, SEX_MALE, SEX_FEMALE), type=pa.large_string()), None), dtype="str"
+        pc.if_else(valid_mask, pa.array(np.where(parsed.male, SEX_MALE, SEX_FEMALE), type=pa.large_string()), None),
+        dtype="str",
     )
-    out["reason"] = pd.array(pa.array(_REASONS[status], type=pa.large_string()), dtype="str")
+    out["reason"] = pd.array(pa.array(parsed.reasons(), type=pa.large_string()), dtype="str")
     return out
 
 
@@ -407,9 +574,38 @@ def code_like_mask(values: pd.Series) -> np.ndarray:
     Vectorised for whole columns of a delivery: an RE2 pass picks the few values shaped
     like a candidate, and the exact rules run once per distinct such value.
     """
-    text = pa.array(values, type=pa.large_string(), from_pandas=True).fill_null("")
+    return _code_like(pa.array(values, type=pa.large_string(), from_pandas=True))
+
+
+def code_like_masks(columns: Sequence[pa.Array]) -> list[np.ndarray]:
+    """`code_like_mask` of several columns of the same rows, with one RE2 pass over each
+    row's values joined by NUL instead of one pass per column: no candidate can span a
+    NUL (it is not a character a code may hold), so a joined row is shaped like a
+    candidate exactly when one of its values is. The exact rules then look only at the
+    columns of the rows found (usually none)."""
+    text = [_combined(column).fill_null("") for column in columns]
+    masks = [np.zeros(len(column), dtype=bool) for column in text]
+    # A candidate is at least ten characters: a column of shorter values holds none.
+    looked_at = [i for i, column in enumerate(text) if (pc.max(pc.binary_length(column)).as_py() or 0) >= _SHORTEST_CANDIDATE]
+    if not looked_at:
+        return masks
+    joined = pc.binary_join_element_wise(*(text[i] for i in looked_at), pa.scalar("\x00", type=pa.large_string()))
+    rows = np.flatnonzero(np.asarray(pc.match_substring_regex(joined, _CANDIDATE_RE2), dtype=bool))
+    if len(rows):
+        chosen = pa.array(rows)
+        for i in looked_at:
+            masks[i][rows] = _code_like(text[i].take(chosen))
+    return masks
+
+
+# DDMMYY, ZZZ and the check character: the shortest text `_CANDIDATE_RE2` matches.
+_SHORTEST_CANDIDATE = 10
+
+
+def _code_like(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    text = _combined(text).fill_null("")
     shaped = np.asarray(pc.match_substring_regex(text, _CANDIDATE_RE2), dtype=bool)
-    result = np.zeros(len(values), dtype=bool)
+    result = np.zeros(len(text), dtype=bool)
     positions = np.flatnonzero(shaped)
     if len(positions):
         encoded = pc.dictionary_encode(pc.take(text, pa.array(positions)))

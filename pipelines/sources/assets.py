@@ -1,7 +1,8 @@
 """Ingest as Dagster assets: one per person-level register, partitioned by month.
 
 Each asset loads every month of its run in order (a backfill is one run, see
-`BackfillPolicy.single_run()`), through `loader.ingest_month`, and reports per month the
+`BackfillPolicy.single_run()`), through `loader.ingest_months` (one pseudonymiser, one
+warehouse connection and one look at the key for the run), and reports per month the
 file, its SHA-256 and the row counts. A month that fails (missing file, unreadable file,
 too many rejects, no key) fails the run with the loader's message; months loaded before
 it in the same run stay loaded (each is its own transaction) and a rerun is idempotent.
@@ -13,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.core.identity_codes import Pseudonymiser, redact
+from pipelines.core.identity_codes import redact
 from pipelines.core.settings import Settings
 from pipelines.core.source_registry import JOBSEEKER_SPELLS, KELA_PAYMENTS
 from pipelines.partitions import (
@@ -22,7 +23,7 @@ from pipelines.partitions import (
     partition_key_to_month,
 )
 from pipelines.resources import SettingsResource
-from pipelines.sources.loader import DeliveryReport, ingest_month
+from pipelines.sources.loader import DeliveryReport, ingest_months
 
 GROUP = "ingest"
 
@@ -30,13 +31,8 @@ GROUP = "ingest"
 def ingest_partitions(context: dg.AssetExecutionContext, source: str, settings: Settings) -> dg.MaterializeResult:
     """Load `source` for every partition of the run, oldest first, hashing each person's
     identity code once for the run."""
-    pseudonymiser = Pseudonymiser(settings.pseudonym_key) if settings.pseudonym_key else None
-    reports = [
-        ingest_month(source, partition_key_to_month(key), settings, log=context.log, report_ignored_columns=False,
-                     pseudonymiser=pseudonymiser)
-        for key in sorted(context.partition_keys)
-    ]
-    del pseudonymiser
+    months = [partition_key_to_month(key) for key in sorted(context.partition_keys)]
+    reports = ingest_months(source, months, settings, log=context.log, report_ignored_columns=False)
     ignored = sorted({column for report in reports for column in report.ignored_columns})
     if ignored:
         files = ", ".join(r.source_file for r in reports if r.ignored_columns)

@@ -25,6 +25,12 @@ rejected like any other bad row.
   file content and may be a person's identity code.
 - Values are trimmed. Extra fields that are empty at the end of a row (a trailing
   delimiter) are dropped; a row with non-empty extra fields or too few fields is malformed.
+
+Two ways to the same result: a plain file (no quote character, every line after the
+header a row with the header's number of fields, no blank line) is read by Arrow's CSV
+reader, where a line's number follows from its position; any other file, and any file
+that fails, is read the careful way (every line split, or Python's csv module for quoted
+fields), which also gives every error. The unit tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from pipelines.core.identity_codes import contains_code_like
 from pipelines.sources.errors import UnreadableFileError
@@ -56,6 +63,12 @@ _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 # Bytes that are letters (or €) in ISO-8859-15 but symbols in Windows-1252.
 _ISO_8859_15_LETTERS = re.compile(rb"[\xa4\xa6\xa8\xb4\xb8\xbc\xbd\xbe]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The same characters as they appear in UTF-8 bytes: the C0 ones (and DEL) are single bytes
+# that never occur inside a multi-byte sequence, U+0080..U+009F are 0xC2 0x80..0x9F. Testing
+# the bytes is several times faster than the regex over the text; the regex still finds
+# the character (and its line) for the message.
+_C0_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 # A column name that may be repeated in a message or a table: a plain identifier (as
 # normalised: trimmed, lower case) with no run of five digits, so no code, date or number
 # can hide in it. Anything else is described, never quoted.
@@ -79,13 +92,16 @@ class LandingFile:
     # others, one entry counting them ("2 unnamed/unsafe columns"): logged and stored.
     ignored_columns: tuple[str, ...]
     rows: pd.DataFrame  # `source_line` + one trimmed str column per wanted column
-    malformed: pd.DataFrame = field(  # `source_line`, `reason`: rows with a wrong field count
-        default_factory=lambda: pd.DataFrame({"source_line": pd.Series([], dtype="int64"), "reason": pd.Series([], dtype="str")})
-    )
+    # `source_line`, `reason`: rows with a wrong field count
+    malformed: pd.DataFrame = field(default_factory=lambda: _no_malformed_rows())
 
     @property
     def rows_read(self) -> int:
         return len(self.rows) + len(self.malformed)
+
+
+def _no_malformed_rows() -> pd.DataFrame:
+    return pd.DataFrame({"source_line": pd.Series([], dtype="int64"), "reason": pd.Series([], dtype="str")})
 
 
 def read_landing_csv(path: Path | str, columns: Sequence[str], *, name: str | None = None) -> LandingFile:
@@ -108,7 +124,8 @@ def _line_at(data: bytes | str, position: int) -> int:
 
 def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
     """(text, encoding name) or UnreadableFileError."""
-    if not raw.strip():
+    # (raw.strip() would copy the whole file: only a file that begins with a space can be blank)
+    if not raw or (raw[:1].isspace() and not raw.strip()):
         raise UnreadableFileError(name, 1, "the file is empty")
     if raw.startswith(_UTF16_BOMS):
         raise UnreadableFileError(name, 1, "the file is UTF-16 encoded; deliver UTF-8 or Windows-1252")
@@ -142,7 +159,7 @@ def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
                     f"unknown encoding: byte 0x{raw[error.start]:02X} is valid in neither UTF-8, "
                     "Windows-1252 nor ISO-8859-15 text",
                 ) from None
-    control = _CONTROL.search(text)
+    control = _CONTROL.search(text) if _may_hold_control(raw, encoding) else None
     if control:
         raise UnreadableFileError(
             name,
@@ -150,6 +167,13 @@ def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
             f"control character U+{ord(control.group()):04X} (encoding {encoding}): this is not a CSV text file",
         )
     return text, encoding
+
+
+def _may_hold_control(raw: bytes, encoding: str) -> bool:
+    """False only when the UTF-8 bytes surely hold no control character (see _C0_BYTES)."""
+    if encoding not in (UTF8, UTF8_BOM):
+        return True
+    return len(raw.translate(None, _C0_BYTES)) != len(raw) or (b"\xc2" in raw and bool(_C1_UTF8.search(raw)))
 
 
 def is_safe_column_name(name: str) -> bool:
@@ -204,16 +228,50 @@ def _choose_delimiter(header_line: str) -> str:
 def parse_text(text: str, columns: Sequence[str], *, name: str, sha256: str = "", encoding: str = UTF8) -> LandingFile:
     """Parse decoded text; see the module docstring for the rules."""
     columns = [c.lower() for c in columns]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    fast = None if '"' in text else _plain_fast(text, columns)
+    if fast is not None:
+        header_line, names, delimiter, lines, values = fast
+        malformed = _no_malformed_rows()
+    else:
+        header_line, names, delimiter, lines, values, malformed = _parse_records(text, columns, name)
+    data: dict[str, pd.Series] = {"source_line": pd.Series(lines)}
+    for column in columns:
+        data[column] = pd.Series(values[column], dtype="str")
+    rows = pd.DataFrame(data)
+
+    extra = [n for n in names if n not in columns]
+    ignored = tuple(n for n in extra if n and is_safe_column_name(n))
+    unsafe = len(extra) - len(ignored)
+    if unsafe:
+        ignored += (count_unsafe(unsafe),)
+    return LandingFile(
+        name=name,
+        sha256=sha256,
+        encoding=encoding,
+        delimiter=delimiter,
+        header=tuple(names),
+        ignored_columns=ignored,
+        rows=rows,
+        malformed=malformed,
+    )
+
+
+def _parse_records(text: str, columns: list[str], name: str):
+    """The careful way, for any text: split every line (or let the csv module read quoted
+    fields), then set apart blank lines and rows with the wrong number of fields. Returns
+    (header line, names, delimiter, lines of the rows, trimmed values by column, malformed)."""
     if '"' in text:
         header_line, names, delimiter, lines, records = _records_quoted(text, name)
+        first_fields = None
     else:
-        header_line, names, delimiter, lines, records = _records_plain(text, name)
+        header_line, names, delimiter, lines, records, first_fields = _records_plain(text, name)
     _check_header(names, columns, name, header_line, delimiter)
     width = len(names)
 
     count = np.asarray(pc.list_value_length(records).fill_null(0), dtype=np.int64)
-    blank = _blank_records(records)
+    blank = _blank_records(records, first_fields)
     exact = (count == width) & ~blank
     too_many = np.flatnonzero((count > width) & ~blank)
     if len(too_many):
@@ -242,37 +300,88 @@ def parse_text(text: str, columns: Sequence[str], *, name: str, sha256: str = ""
         }
     )
 
-    kept = records.filter(pa.array(exact))
-    kept = pc.list_slice(kept, 0, width)
-    flat = pc.list_flatten(kept)
-    n = len(kept)
-    base = np.arange(n, dtype=np.int64) * width
-    data: dict[str, pd.Series] = {"source_line": pd.Series(lines[exact].astype(np.int64))}
-    for column in columns:
-        position = names.index(column)
-        values = pc.utf8_trim_whitespace(pc.take(flat, pa.array(base + position)))
-        data[column] = pd.Series(values.to_pandas(), dtype="str").fillna("")
-    rows = pd.DataFrame(data)
-
-    extra = [n for n in names if n not in columns]
-    ignored = tuple(n for n in extra if n and is_safe_column_name(n))
-    unsafe = len(extra) - len(ignored)
-    if unsafe:
-        ignored += (count_unsafe(unsafe),)
-    return LandingFile(
-        name=name,
-        sha256=sha256,
-        encoding=encoding,
-        delimiter=delimiter,
-        header=tuple(names),
-        ignored_columns=ignored,
-        rows=rows,
-        malformed=malformed,
-    )
+    # Every kept record has at least `width` fields: each column is one element of the lists.
+    kept = records if exact.all() else records.filter(pa.array(exact))
+    values = {column: pc.utf8_trim_whitespace(pc.list_element(kept, names.index(column))) for column in columns}
+    return header_line, names, delimiter, lines[exact].astype(np.int64), values, malformed
 
 
-def _blank_records(records: pa.ListArray) -> np.ndarray:
-    """Records whose fields are all empty or whitespace."""
+def _plain_fast(text: str, columns: list[str]):
+    """The common case, read by Arrow's CSV reader (C++, no list of fields per line):
+    no quotes anywhere (the caller checks), a good header, and every line after it a row
+    with exactly the header's number of fields and not blank. Then each line is a row and
+    its line number follows from its position. Returns what `_parse_records` does without
+    the (empty) malformed rows, or None when the file is not such a case: the careful way
+    then reads it, and gives the errors."""
+    header_index, start = 0, 0
+    while True:
+        end = text.find("\n", start)
+        if text[start : None if end < 0 else end].strip():
+            break
+        if end < 0:
+            return None
+        header_index, start = header_index + 1, end + 1
+    if end < 0:
+        return None
+    header = text[start:end]
+    delimiter = _choose_delimiter(header)
+    names = [h.strip().lower() for h in header.split(delimiter)]
+    if any(names.count(c) != 1 for c in columns):
+        return None
+    body = text[end + 1 :]
+    if not body or body.startswith("\ufeff"):  # Arrow would drop a byte-order mark there
+        return None
+    width = len(names)
+    names_in_file = [f"c{i}" for i in range(width)]
+    data = body.encode(UTF8)
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(data),
+            # one block: each column comes as one array, not chunks to copy together
+            read_options=pa_csv.ReadOptions(
+                use_threads=False, column_names=names_in_file, block_size=min(len(data) + 1, 2**31 - 1)
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+                invalid_row_handler=lambda row: "error",  # a line with another number of fields
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.large_string() for c in names_in_file}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows == 0:
+        return None
+    fields = [table.column(i).combine_chunks() for i in range(width)]
+    # A blank row (fields only of spaces) is not a row: the careful way sets it apart.
+    candidates = np.flatnonzero(~np.asarray(pc.utf8_is_alnum(pc.utf8_slice_codeunits(fields[0], 0, 1)), dtype=bool))
+    if len(candidates):
+        chosen = pa.array(candidates)
+        filled = np.zeros(len(candidates), dtype=bool)
+        for field in fields:
+            filled |= np.asarray(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(field.take(chosen))), 0), dtype=bool)
+        if not filled.all():
+            return None
+    lines = np.arange(header_index + 2, header_index + 2 + table.num_rows, dtype=np.int64)
+    values = {column: pc.utf8_trim_whitespace(fields[names.index(column)]) for column in columns}
+    return header_index + 1, names, delimiter, lines, values
+
+
+def _blank_records(records: pa.ListArray, lines: pa.Array | None = None) -> np.ndarray:
+    """Records whose fields are all empty or whitespace. With the records' `lines` (plain
+    text), only lines that do not begin with a letter or digit are looked at: a blank
+    line is empty or begins with the delimiter or a space."""
+    if lines is not None:
+        candidates = np.flatnonzero(~np.asarray(pc.utf8_is_alnum(pc.utf8_slice_codeunits(lines, 0, 1)), dtype=bool))
+        blank = np.zeros(len(records), dtype=bool)
+        if len(candidates):
+            blank[candidates] = _blank_records(records.take(pa.array(candidates)))
+        return blank
     flat = pc.utf8_trim_whitespace(pc.list_flatten(records))
     filled = pc.greater(pc.utf8_length(flat), 0)
     parents = np.asarray(pc.list_parent_indices(records))
@@ -283,18 +392,23 @@ def _blank_records(records: pa.ListArray) -> np.ndarray:
 
 
 def _records_plain(text: str, name: str):
-    """No quote characters anywhere: a line is a record, split at the delimiter."""
-    physical = text.split("\n")
-    header_index = next((i for i, line in enumerate(physical) if line.strip()), None)
+    """No quote characters anywhere: a line is a record, split at the delimiter. The
+    lines are split by Arrow, not into Python strings; also returns them (for the blank test)."""
+    physical = pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n"))
+    header_index = None
+    for i in range(len(physical)):
+        if physical[i].as_py().strip():
+            header_index = i
+            break
     if header_index is None:
         raise UnreadableFileError(name, 1, "the file is empty")
-    header = physical[header_index]
+    header = physical[header_index].as_py()
     delimiter = _choose_delimiter(header)
     names = [h.strip().lower() for h in header.split(delimiter)]
-    body = pa.array(physical[header_index + 1 :], type=pa.large_string())
+    body = physical.slice(header_index + 1)
     records = pc.split_pattern(body, delimiter)
     lines = np.arange(header_index + 2, header_index + 2 + len(body), dtype=np.int64)
-    return header_index + 1, names, delimiter, lines, records
+    return header_index + 1, names, delimiter, lines, records, body
 
 
 def _records_quoted(text: str, name: str):

@@ -23,7 +23,6 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -36,8 +35,10 @@ from pipelines.sources.checks import (
     Problems,
     ValidatedDelivery,
     build_result,
+    is_empty,
     person_columns,
     reject_identity_codes_outside_their_column,
+    text_array,
     to_dates,
 )
 from pipelines.sources.csv_reader import LandingFile
@@ -72,15 +73,15 @@ def validate_spells(landing: LandingFile, month: str | date, pseudonym_key: str 
     rows = landing.rows
     problems = Problems(len(rows))
 
-    persons = person_columns(rows["henkilotunnus"], pseudonym_key, problems, latest_birth=last)
+    persons = person_columns(text_array(rows["henkilotunnus"]), pseudonym_key, problems, latest_birth=last)
     reject_identity_codes_outside_their_column(rows, problems)
 
-    spell_id = rows["jakso_id"]
-    problems.add((spell_id == "").to_numpy(), "jakso_id is missing")
+    spell_id = text_array(rows["jakso_id"])
+    problems.add(is_empty(spell_id), "jakso_id is missing")
 
     start, bad_start = values.parse_dates(rows["alkupvm"])
     end, bad_end = values.parse_dates(rows["loppupvm"])
-    problems.add((rows["alkupvm"] == "").to_numpy(), "alkupvm is missing")
+    problems.add(is_empty(text_array(rows["alkupvm"])), "alkupvm is missing")
     problems.add(bad_start, "alkupvm is not a date (YYYY-MM-DD or D.M.YYYY)")
     problems.add(bad_end, "loppupvm is not a date (YYYY-MM-DD or D.M.YYYY)")
     start_np = start.to_numpy()
@@ -89,71 +90,88 @@ def validate_spells(landing: LandingFile, month: str | date, pseudonym_key: str 
     outside = (start_np > np.datetime64(last, "s")) | (end_np < np.datetime64(first, "s"))
     problems.add(outside, REASON_NOT_IN_MONTH + f" {month_text(first)}")
 
-    status = values.normalise_codes(rows["tila"])
-    problems.add((status == "").to_numpy(), "tila is missing")
-    problems.add(((status != "") & ~status.isin(STATUSES)).to_numpy(), "tila is not one of " + ", ".join(STATUSES))
-    service = values.normalise_codes(rows["palvelu"])
-    in_service = (status == SERVICE_STATUS).to_numpy()
-    has_service = (service != "").to_numpy()
+    status = values.normalise_codes(text_array(rows["tila"]))
+    is_status = np.asarray(pc.is_in(status, value_set=_STATUSES), dtype=bool)
+    problems.add(is_empty(status), "tila is missing")
+    problems.add(~is_empty(status) & ~is_status, "tila is not one of " + ", ".join(STATUSES))
+    service = values.normalise_codes(text_array(rows["palvelu"]))
+    in_service = np.asarray(pc.equal(status, SERVICE_STATUS), dtype=bool)
+    has_service = ~is_empty(service)
     problems.add(in_service & ~has_service, "palvelu is missing (required when tila = PALVELU)")
-    problems.add(~in_service & has_service & status.isin(STATUSES).to_numpy(), "palvelu must be empty unless tila = PALVELU")
-    problems.add(has_service & ~service.isin(SERVICES).to_numpy(), "palvelu is not one of " + ", ".join(SERVICES))
+    problems.add(~in_service & has_service & is_status, "palvelu must be empty unless tila = PALVELU")
+    problems.add(has_service & ~np.asarray(pc.is_in(service, value_set=_SERVICES), dtype=bool), "palvelu is not one of " + ", ".join(SERVICES))
 
     municipality, bad_municipality, padded = values.normalise_municipality_codes(rows["kuntanumero"])
-    problems.add((rows["kuntanumero"] == "").to_numpy(), "kuntanumero is missing")
+    problems.add(is_empty(text_array(rows["kuntanumero"])), "kuntanumero is missing")
     problems.add(bad_municipality, "kuntanumero is not a three-digit municipality code")
 
     problems.add(_duplicated_ids(spell_id), REASON_DUPLICATE_ID)
-    problems.add(_overlapping(persons["person_id"], start_np, end_np, ~problems.rejected), REASON_OVERLAP)
+    problems.add(_overlapping(persons.numbers, start_np, end_np, ~problems.rejected), REASON_OVERLAP)
 
-    frame = pd.DataFrame(
-        {
-            "source_line": rows["source_line"].astype("int32"),
-            "person_id": persons["person_id"],
-            "birth_date": to_dates(persons["birth_date"]),
-            "sex": persons["sex"],
-            "spell_id": spell_id,
-            "start_date": to_dates(start),
-            "end_date": to_dates(end),
-            "status": status,
-            "service": service.mask(service == ""),
-            "municipality_code": municipality,
-        }
-    )
     keep = ~problems.rejected
     return build_result(
         source=SOURCE,
         landing=landing,
         delivery_month=first,
         problems=problems,
-        frame=frame,
-        columns=RAW_COLUMNS,
+        columns={
+            "source_line": rows["source_line"].to_numpy(dtype=np.int32),
+            "person_id": persons.person_id,
+            "birth_date": persons.birth_date,
+            "sex": persons.sex,
+            "spell_id": spell_id,
+            "start_date": to_dates(start),
+            "end_date": to_dates(end),
+            "status": status,
+            "service": pc.if_else(has_service, service, None),
+            "municipality_code": text_array(municipality),
+        },
+        raw_columns=RAW_COLUMNS,
         padded=int((padded & keep).sum()),
     )
 
 
-def _duplicated_ids(spell_id: pd.Series) -> np.ndarray:
-    return (spell_id.duplicated(keep=False) & (spell_id != "")).to_numpy()
+_STATUSES = pa.array(STATUSES, type=pa.large_string())
+_SERVICES = pa.array(SERVICES, type=pa.large_string())
 
 
-def _overlapping(person_id: pd.Series, start: np.ndarray, end: np.ndarray, candidate: np.ndarray) -> np.ndarray:
-    """Rows whose spell shares a day with another candidate spell of the same person.
+def _duplicated_ids(spell_id: pa.Array) -> np.ndarray:
+    """Non-empty ids that appear on more than one row (every such row)."""
+    encoded = pc.dictionary_encode(spell_id)
+    position = np.asarray(encoded.indices, dtype=np.int64)
+    return (np.bincount(position, minlength=len(encoded.dictionary))[position] > 1) & ~is_empty(spell_id)
+
+
+def _overlapping(person: np.ndarray, start: np.ndarray, end: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+    """Rows whose spell shares a day with another candidate spell of the same person
+    (`person`: one number per person, identity_codes.ParsedCodes.numbers).
 
     Sorted by person and start, a spell starts a new group when it begins after every
     earlier spell of the person has ended; every row of a group of two or more overlaps
-    at least one other row of it.
+    at least one other row of it. (Spells that start on the same day are in one group
+    whichever comes first, so the order of such ties does not matter.)
     """
     result = np.zeros(len(start), dtype=bool)
     positions = np.flatnonzero(candidate)
     if len(positions) < 2:
         return result
-    persons = pc.dictionary_encode(pa.array(person_id.iloc[positions], type=pa.large_string()))
-    person = np.asarray(persons.indices, dtype=np.int64)
+    # A person with one candidate spell overlaps nothing: only the others are sorted.
+    by_person = np.argsort(person[positions])
+    persons = person[positions][by_person]
+    same = persons[1:] == persons[:-1]
+    shared = np.zeros(len(persons), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    positions = positions[by_person[shared]]
+    if len(positions) < 2:
+        return result
+    rank = np.cumsum(np.concatenate([[True], person[positions][1:] != person[positions][:-1]])) - 1
     first_day = start[positions].astype("datetime64[D]").astype(np.int64)
     last = end[positions].astype("datetime64[D]")
     last_day = np.where(np.isnat(last), np.iinfo(np.int32).max, last.astype(np.int64))
-    order = np.lexsort((first_day, person))
-    person, first_day, last_day = person[order], first_day[order], last_day[order]
+    # one sort by (person, first day): the person's rank above the day (days fit 23 bits)
+    order = np.argsort(rank * (1 << 23) + (first_day - _FIRST_DAY))
+    person, first_day, last_day = rank[order], first_day[order], last_day[order]
     same_person = np.concatenate([[False], person[1:] == person[:-1]])
     # running maximum of the end day within each person: offset each person above the last
     offset = person * (2 * np.int64(np.iinfo(np.int32).max) + 2)
@@ -164,3 +182,7 @@ def _overlapping(person_id: pd.Series, start: np.ndarray, end: np.ndarray, candi
     size = np.bincount(group)[group]
     result[positions[order[size > 1]]] = True
     return result
+
+
+# The first day a date of the files can be (0001-01-01), in days since 1970-01-01.
+_FIRST_DAY = np.datetime64("0001-01-01", "D").astype(np.int64)

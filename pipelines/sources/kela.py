@@ -22,6 +22,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.core.identity_codes import Pseudonymiser
 from pipelines.core.months import month_end, month_text, parse_month
@@ -32,8 +34,10 @@ from pipelines.sources.checks import (
     Problems,
     ValidatedDelivery,
     build_result,
+    is_empty,
     person_columns,
     reject_identity_codes_outside_their_column,
+    text_array,
     to_dates,
     to_euros,
 )
@@ -76,67 +80,71 @@ def validate_payments(landing: LandingFile, month: str | date, pseudonym_key: st
     rows = landing.rows
     problems = Problems(len(rows))
 
-    persons = person_columns(rows["henkilotunnus"], pseudonym_key, problems, latest_birth=month_end(first))
+    persons = person_columns(text_array(rows["henkilotunnus"]), pseudonym_key, problems, latest_birth=month_end(first))
     reject_identity_codes_outside_their_column(rows, problems)
 
     payment_month, bad_month = values.parse_months(rows["maksukuukausi"])
-    problems.add((rows["maksukuukausi"] == "").to_numpy(), "maksukuukausi is missing")
+    problems.add(is_empty(text_array(rows["maksukuukausi"])), "maksukuukausi is missing")
     problems.add(bad_month, "maksukuukausi is not a month (YYYY-MM)")
     other_month = payment_month.notna().to_numpy() & (payment_month.to_numpy() != np.datetime64(first, "s"))
     problems.add(other_month, f"maksukuukausi is not the file's month {month_text(first)}")
 
     municipality, bad_municipality, padded = values.normalise_municipality_codes(rows["kuntanumero"])
-    problems.add((rows["kuntanumero"] == "").to_numpy(), "kuntanumero is missing")
+    problems.add(is_empty(text_array(rows["kuntanumero"])), "kuntanumero is missing")
     problems.add(bad_municipality, "kuntanumero is not a three-digit municipality code")
 
-    benefit = values.normalise_codes(rows["etuus"])
-    problems.add((benefit == "").to_numpy(), "etuus is missing")
-    problems.add(((benefit != "") & ~benefit.isin(BENEFITS)).to_numpy(), "etuus is not one of " + ", ".join(BENEFITS))
+    benefit = values.normalise_codes(text_array(rows["etuus"]))
+    problems.add(is_empty(benefit), "etuus is missing")
+    problems.add(
+        ~is_empty(benefit) & ~np.asarray(pc.is_in(benefit, value_set=_BENEFITS), dtype=bool),
+        "etuus is not one of " + ", ".join(BENEFITS),
+    )
 
     paid_days, bad_paid_days = values.parse_integers(rows["maksetut_paivat"])
-    problems.add((rows["maksetut_paivat"] == "").to_numpy(), "maksetut_paivat is missing")
+    problems.add(is_empty(text_array(rows["maksetut_paivat"])), "maksetut_paivat is missing")
     problems.add(
         bad_paid_days | (paid_days > MAX_PAID_DAYS).to_numpy(dtype=bool, na_value=False),
         f"maksetut_paivat is not a whole number 0..{MAX_PAID_DAYS}",
     )
     cumulative_days, bad_cumulative = values.parse_integers(rows["kertyneet_paivat"])
-    problems.add((rows["kertyneet_paivat"] == "").to_numpy(), "kertyneet_paivat is missing")
+    problems.add(is_empty(text_array(rows["kertyneet_paivat"])), "kertyneet_paivat is missing")
     problems.add(bad_cumulative, "kertyneet_paivat is not a whole number >= 0")
 
     euros = {}
     for column in ("maksettu_eur", "kuntaosuus_eur"):
         amount, bad_amount = values.parse_decimals(rows[column])
-        problems.add((rows[column] == "").to_numpy(), f"{column} is missing")
+        problems.add(is_empty(text_array(rows[column])), f"{column} is missing")
         problems.add(bad_amount, f"{column} is not a euro amount (e.g. -1234.50 or 1234,5)")
         euros[column] = amount
 
     keep = ~problems.rejected
-    frame = pd.DataFrame(
-        {
-            "source_line": rows["source_line"].astype("int32"),
-            "person_id": persons["person_id"],
-            "birth_date": to_dates(persons["birth_date"]),
-            "sex": persons["sex"],
-            "payment_month": to_dates(payment_month),
-            "municipality_code": municipality,
-            "benefit": benefit,
-            "paid_days": paid_days.astype("Int32"),
-            "cumulative_days": cumulative_days.astype("Int32"),
-            # amounts of rejected rows may be invalid; only the kept rows are converted
-            "paid_eur": _euros_where(euros["maksettu_eur"], keep),
-            "municipal_share_eur": _euros_where(euros["kuntaosuus_eur"], keep),
-        }
-    )
     return build_result(
         source=SOURCE,
         landing=landing,
         delivery_month=first,
         problems=problems,
-        frame=frame,
-        columns=RAW_COLUMNS,
+        columns={
+            "source_line": rows["source_line"].to_numpy(dtype=np.int32),
+            "person_id": persons.person_id,
+            "birth_date": persons.birth_date,
+            "sex": persons.sex,
+            "payment_month": to_dates(payment_month),
+            "municipality_code": text_array(municipality),
+            "benefit": benefit,
+            "paid_days": _whole_numbers(paid_days),
+            "cumulative_days": _whole_numbers(cumulative_days),
+            # amounts of rejected rows may be invalid; only the kept rows are converted
+            "paid_eur": to_euros(euros["maksettu_eur"].where(keep)),
+            "municipal_share_eur": to_euros(euros["kuntaosuus_eur"].where(keep)),
+        },
+        raw_columns=RAW_COLUMNS,
         padded=int((padded & keep).sum()),
     )
 
 
-def _euros_where(amounts: pd.Series, keep: np.ndarray) -> pd.Series:
-    return to_euros(amounts.where(keep))
+_BENEFITS = pa.array(BENEFITS, type=pa.large_string())
+
+
+def _whole_numbers(values: pd.Series) -> np.ndarray:
+    """Int64 with NA (rejected rows) -> int32, the NA as 0 (those rows are not loaded)."""
+    return values.fillna(0).to_numpy(dtype=np.int32)

@@ -1,9 +1,11 @@
-"""Load one month's file of a person-level register into the working warehouse.
+"""Load the monthly files of a person-level register into the working warehouse.
 
-`ingest_month` is the one entry point: refuse without a usable pseudonymisation key (at
-least 32 bytes; the public demo key only on the generated sample; the key the warehouse
-was built with, by its fingerprint: pipelines/core/pseudonym_key.py), refuse a symbolic
-link in the landing folder, find the file, read it (an unreadable file goes to quarantine and fails the month), validate its
+`ingest_month` loads one month, `ingest_months` the months of a run (the Dagster asset's
+way: see its docstring for what the months share). For each month: refuse without a
+usable pseudonymisation key (at least 32 bytes; the public demo key only on the generated
+sample; the key the warehouse was built with, by its fingerprint:
+pipelines/core/pseudonym_key.py), refuse a symbolic link in the landing folder, find the
+file, read it (an unreadable file goes to quarantine and fails the month), validate its
 rows, fail the month if too many were rejected (the file goes to quarantine with the
 list of rejected lines; the warehouse is not touched), else replace the month in one
 DuckDB transaction: the source's rows of that delivery month, its rejects, and one new
@@ -20,10 +22,12 @@ The warehouse and the quarantine hold person-level data: both are written owner-
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -43,6 +47,7 @@ from pipelines.core.private_files import (
     write_private_text,
 )
 from pipelines.core.pseudonym_key import (
+    PseudonymKeyError,
     PseudonymKeyInvalidError,
     check_demo_key,
     check_key_unchanged,
@@ -144,74 +149,114 @@ def ingest_month(
     (the Dagster asset does, once per run). A `pseudonymiser` made with the same key and
     shared by the months of a run hashes each person once for the run.
     """
+    (report,) = ingest_months(
+        source, [month], settings, log=log, report_ignored_columns=report_ignored_columns, pseudonymiser=pseudonymiser
+    )
+    return report
+
+
+def ingest_months(
+    source: str,
+    months: Sequence[str | date],
+    settings: Settings,
+    *,
+    log: logging.Logger | logging.LoggerAdapter | None = None,
+    report_ignored_columns: bool = True,
+    pseudonymiser: Pseudonymiser | None = None,
+) -> list[DeliveryReport]:
+    """Load `months` of `source` in the order given, each as `ingest_month` does, as one run.
+
+    What a run shares: one Pseudonymiser (each person hashed once), one look at the key
+    fingerprints the warehouse records (before the first file is read), and one warehouse
+    connection, opened at the first write and closed at the end. Each month is still its
+    own transaction, written by a background thread while the next month is read and
+    validated (DuckDB's insert and the reading share the machine's cores). A month's
+    failure is raised only after the months before it are committed, and nothing of a
+    month is quarantined, logged or written before the month before it has committed: a
+    failing write stops the run where it would have stopped one month at a time.
+    """
     log = log or logger
     spec = _spec(source)
     key = usable_pseudonym_key(settings)
-    first = parse_month(month)
-    label = month_text(first)
-    path = expected_path(source, first, settings.landing_dir)
-    refuse_symbolic_links(path, settings.landing_dir)
-    if not path.is_file():
-        raise MissingDeliveryError(source, label, str(path))
-    # Before the file is read: a refused key quarantines nothing and writes nothing.
     key_fingerprint = fingerprint(key)
-    check_key_unchanged(settings.warehouse_path, recorded_key_fingerprints(settings.warehouse_path), key_fingerprint)
-    name = _relative_name(path, settings.landing_dir)
+    pseudonymiser = pseudonymiser if pseudonymiser is not None else Pseudonymiser(key)
+    reports: list[DeliveryReport] = []
+    checked = False
+    with _MonthWriter(settings.warehouse_path, key_fingerprint) as writer:
+        for month in months:
+            first = parse_month(month)
+            label = month_text(first)
+            path = expected_path(source, first, settings.landing_dir)
+            name = _relative_name(path, settings.landing_dir)
+            try:
+                refuse_symbolic_links(path, settings.landing_dir)
+                if not path.is_file():
+                    raise MissingDeliveryError(source, label, str(path))
+                if not checked:
+                    # Before any file is read: a refused key quarantines nothing and writes nothing.
+                    check_key_unchanged(
+                        settings.warehouse_path, recorded_key_fingerprints(settings.warehouse_path), key_fingerprint
+                    )
+                    checked = True
+                landing = read_landing_csv(path, spec.columns, name=name)
+                validated = spec.validate(landing, first, pseudonymiser)
+                failure = None
+            except BaseException as error:  # noqa: BLE001 - raised below, once the month before is written
+                failure = error
+            # Outside the handler, so that an error of the month before is not chained to this one.
+            _finish(writer, reports, log)
+            if failure is not None:
+                _raise_failure(failure, path, source, first, name, settings, log)
 
-    try:
-        landing = read_landing_csv(path, spec.columns, name=name)
-        validated = spec.validate(landing, first, pseudonymiser if pseudonymiser is not None else key)
-    except UnreadableFileError as error:
-        error.quarantined_to = str(quarantine(path, source, first, settings.quarantine_dir, str(error)))
-        log.error("ingest of %s %s failed: %s", source, label, error)
-        raise
-    except IngestError:
-        raise
-    except Exception as unexpected:  # noqa: BLE001
-        # A library's message may quote a value of the file: the error that leaves ingest
-        # (into Dagster's event log) is a redacted one, without the original chained to it.
-        log.error("ingest of %s %s failed:\n%s", source, label, redact("".join(traceback.format_exception(unexpected))))
-        raise UnexpectedIngestError(name, unexpected) from None
+            reasons = Counter(validated.rejects["reason"].tolist())
+            read, rejected = validated.rows_read, len(validated.rejects)
+            if read and rejected / read > settings.reject_limit:
+                error = _reject_limit_error(validated, settings.reject_limit, reasons)
+                listing = _reject_listing(validated)
+                error.quarantined_to = str(quarantine(path, source, first, settings.quarantine_dir, f"{error}\n\n{listing}"))
+                log.error("ingest of %s %s failed: %s", source, label, error)
+                raise error
 
-    reasons = Counter(validated.rejects["reason"].tolist())
-    read, rejected = validated.rows_read, len(validated.rejects)
-    if read and rejected / read > settings.reject_limit:
-        error = _reject_limit_error(validated, settings.reject_limit, reasons)
-        listing = _reject_listing(validated)
-        error.quarantined_to = str(quarantine(path, source, first, settings.quarantine_dir, f"{error}\n\n{listing}"))
-        log.error("ingest of %s %s failed: %s", source, label, error)
-        raise error
+            if landing.ignored_columns and report_ignored_columns:
+                log.warning("%s: ignored extra column(s): %s", name, ", ".join(landing.ignored_columns))
+            if validated.padded_municipality_codes:
+                log.warning(
+                    "%s: %d row(s) had kuntanumero without its leading zeros (as Excel writes it); padded to three digits",
+                    name,
+                    validated.padded_municipality_codes,
+                )
+            loaded_at = datetime.now(UTC).replace(tzinfo=None)
+            report = DeliveryReport(
+                source=source,
+                month=label,
+                source_file=name,
+                sha256=landing.sha256,
+                encoding=landing.encoding,
+                delimiter=landing.delimiter,
+                rows_read=read,
+                rows_loaded=len(validated.rows),
+                rows_rejected=rejected,
+                ignored_columns=landing.ignored_columns,
+                padded_municipality_codes=validated.padded_municipality_codes,
+                reject_reasons=dict(reasons.most_common()),
+                loaded_at=loaded_at,
+            )
+            writer.submit(validated, landing, loaded_at, report)
+            del landing, validated
+        _finish(writer, reports, log)
+    return reports
 
-    if landing.ignored_columns and report_ignored_columns:
-        log.warning("%s: ignored extra column(s): %s", name, ", ".join(landing.ignored_columns))
-    if validated.padded_municipality_codes:
-        log.warning(
-            "%s: %d row(s) had kuntanumero without its leading zeros (as Excel writes it); padded to three digits",
-            name,
-            validated.padded_municipality_codes,
-        )
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    write_delivery(settings.warehouse_path, validated, landing, loaded_at, key_fingerprint=key_fingerprint)
 
-    report = DeliveryReport(
-        source=source,
-        month=label,
-        source_file=name,
-        sha256=landing.sha256,
-        encoding=landing.encoding,
-        delimiter=landing.delimiter,
-        rows_read=read,
-        rows_loaded=len(validated.rows),
-        rows_rejected=rejected,
-        ignored_columns=landing.ignored_columns,
-        padded_municipality_codes=validated.padded_municipality_codes,
-        reject_reasons=dict(reasons.most_common()),
-        loaded_at=loaded_at,
-    )
+def _finish(writer: _MonthWriter, reports: list[DeliveryReport], log: logging.Logger | logging.LoggerAdapter) -> None:
+    """Wait for the month being written (raising its error), then report it."""
+    report = writer.wait()
+    if report is None:
+        return
+    reports.append(report)
     log.info(
         "loaded %s for %s: %d rows read, %d loaded, %d rejected (encoding %s, delimiter '%s', sha256 %s)",
-        name,
-        label,
+        report.source_file,
+        report.month,
         report.rows_read,
         report.rows_loaded,
         report.rows_rejected,
@@ -219,9 +264,91 @@ def ingest_month(
         report.delimiter,
         report.sha256,
     )
-    if reasons:
-        log.warning("%s: rejected rows by reason: %s", name, "; ".join(f"{n} × {r}" for r, n in reasons.most_common(10)))
-    return report
+    if report.reject_reasons:
+        reasons = Counter(report.reject_reasons)
+        log.warning(
+            "%s: rejected rows by reason: %s", report.source_file, "; ".join(f"{n} × {r}" for r, n in reasons.most_common(10))
+        )
+
+
+def _raise_failure(error: BaseException, path: Path, source: str, first: date, name: str, settings: Settings, log) -> None:
+    """Raise what checking, reading or validating the month's file raised, as ingest
+    reports it: an unreadable file is quarantined, an unforeseen error replaced."""
+    label = month_text(first)
+    if isinstance(error, UnreadableFileError):
+        error.quarantined_to = str(quarantine(path, source, first, settings.quarantine_dir, str(error)))
+        log.error("ingest of %s %s failed: %s", source, label, error)
+        raise error
+    if isinstance(error, IngestError | PseudonymKeyError) or not isinstance(error, Exception):
+        raise error
+    # A library's message may quote a value of the file: the error that leaves ingest
+    # (into Dagster's event log) is a redacted one, without the original chained to it.
+    log.error("ingest of %s %s failed:\n%s", source, label, redact("".join(traceback.format_exception(error))))
+    raise UnexpectedIngestError(name, error) from None
+
+
+# DuckDB keeps the blocks it has written cached up to its memory limit (by default 80 % of
+# the machine's memory): on one connection for a whole backfill that grows by every month
+# written, several hundred MB that ingest never reads back. A month's insert needs far
+# less (full row groups go to disk as they fill); more would spill, owner-only.
+WRITER_MEMORY_LIMIT = "256MB"
+
+
+class _MonthWriter:
+    """Writes validated months into the warehouse, one transaction each, in a background
+    thread, on one connection opened at the first write (a run that writes nothing creates
+    no warehouse) and closed with the writer. One month at a time: `submit` needs the
+    previous month finished (`wait`)."""
+
+    def __init__(self, warehouse_path: Path, key_fingerprint: str) -> None:
+        self._path = Path(warehouse_path)
+        self._key_fingerprint = key_fingerprint
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaira-ingest-writer")
+        self._pending: Future | None = None
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> _MonthWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if self._pending is not None:
+                concurrent.futures.wait([self._pending])  # an error here is the caller's already, or lost with it
+                self._pending = None
+            if self._connection is not None:
+                self._executor.submit(self._close).result()
+        finally:
+            self._executor.shutdown(wait=True)
+
+    def submit(self, validated: ValidatedDelivery, landing: LandingFile, loaded_at: datetime, report: DeliveryReport) -> None:
+        if self._pending is not None:
+            raise RuntimeError("the previous month is still being written")
+        self._pending = self._executor.submit(self._write, validated, landing, loaded_at, report)
+
+    def wait(self) -> DeliveryReport | None:
+        """The report of the month written since the last wait (None if none); raises its error."""
+        pending, self._pending = self._pending, None
+        return None if pending is None else pending.result()
+
+    def _write(self, validated: ValidatedDelivery, landing: LandingFile, loaded_at: datetime, report: DeliveryReport) -> DeliveryReport:
+        if self._connection is None:
+            # the folder keeps the umask's mode: it holds the published tables too
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            make_database_private(self._path)
+        with private_umask():
+            if self._connection is None:
+                self._connection = duckdb.connect(str(self._path))
+                self._connection.execute(f"set memory_limit = '{WRITER_MEMORY_LIMIT}'")
+            write_delivery(self._connection, self._path, validated, landing, loaded_at, key_fingerprint=self._key_fingerprint)
+        return report
+
+    def _close(self) -> None:
+        try:
+            with private_umask():
+                self._connection.close()
+        finally:
+            self._connection = None
+            make_database_private(self._path)
 
 
 def usable_pseudonym_key(settings: Settings) -> str:
@@ -276,6 +403,7 @@ def refuse_symbolic_links(path: Path, landing_dir: Path) -> None:
 
 
 def write_delivery(
+    con: duckdb.DuckDBPyConnection,
     warehouse_path: Path,
     validated: ValidatedDelivery,
     landing: LandingFile,
@@ -283,64 +411,70 @@ def write_delivery(
     *,
     key_fingerprint: str,
 ) -> None:
-    """Replace the delivery month of the source in one transaction, then close. Refuses
-    (PseudonymKeyChangedError, nothing written) when the warehouse records another key."""
+    """Replace the delivery month of the source in one transaction on `con`: its rows, its
+    rejects and a new raw.deliveries record. Refuses (PseudonymKeyChangedError, nothing
+    written) when the warehouse records another key. Rolled back on any error."""
     spec = _spec(validated.source)
     table = f"{RAW_SCHEMA}.{spec.registry.name}"
     columns = ", ".join(spec.raw_columns)
     rows = pa.Table.from_pandas(validated.rows, preserve_index=False)
     rejects = pa.Table.from_pandas(validated.rejects, preserve_index=False)
-    with private_warehouse_connection(warehouse_path) as con:
-        con.execute("begin transaction")
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create schema if not exists {RAW_SCHEMA}")
+        for ddl in DDL.values():
+            con.execute(ddl)
+        for migration in MIGRATIONS:
+            con.execute(migration)
+        recorded = con.execute(
+            f"select distinct key_fingerprint from {RAW_SCHEMA}.deliveries where key_fingerprint is not null"
+        ).fetchall()
+        check_key_unchanged(warehouse_path, (value for (value,) in recorded), key_fingerprint)
+        con.execute(f"delete from {table} where delivery_month = ?", [validated.delivery_month])
+        con.register("incoming_rows", rows)
+        con.execute(f"insert into {table} ({columns}) select {columns} from incoming_rows")
+        con.execute(
+            f"delete from {RAW_SCHEMA}.rejects where source = ? and delivery_month = ?",
+            [validated.source, validated.delivery_month],
+        )
+        con.register("incoming_rejects", rejects)
+        con.execute(
+            f"insert into {RAW_SCHEMA}.rejects (source, delivery_month, source_file, source_line, reason) "
+            "select source, delivery_month, source_file, source_line, reason from incoming_rejects"
+        )
+        con.execute(
+            f"insert into {RAW_SCHEMA}.deliveries (source, delivery_month, source_file, sha256, encoding, "
+            "delimiter, rows_read, rows_loaded, rows_rejected, ignored_columns, loaded_at, key_fingerprint) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                validated.source,
+                validated.delivery_month,
+                validated.source_file,
+                landing.sha256,
+                landing.encoding,
+                landing.delimiter,
+                validated.rows_read,
+                len(validated.rows),
+                len(validated.rejects),
+                # plain identifiers and a count only (csv_reader); redacted all the same
+                redact(",".join(landing.ignored_columns)) or None,
+                loaded_at,
+                key_fingerprint,
+            ],
+        )
+        con.execute("commit")
+    except BaseException:
         try:
-            con.execute(f"create schema if not exists {RAW_SCHEMA}")
-            for ddl in DDL.values():
-                con.execute(ddl)
-            for migration in MIGRATIONS:
-                con.execute(migration)
-            recorded = con.execute(
-                f"select distinct key_fingerprint from {RAW_SCHEMA}.deliveries where key_fingerprint is not null"
-            ).fetchall()
-            check_key_unchanged(warehouse_path, (value for (value,) in recorded), key_fingerprint)
-            con.execute(f"delete from {table} where delivery_month = ?", [validated.delivery_month])
-            con.register("incoming_rows", rows)
-            con.execute(f"insert into {table} ({columns}) select {columns} from incoming_rows")
-            con.execute(
-                f"delete from {RAW_SCHEMA}.rejects where source = ? and delivery_month = ?",
-                [validated.source, validated.delivery_month],
-            )
-            con.register("incoming_rejects", rejects)
-            con.execute(
-                f"insert into {RAW_SCHEMA}.rejects (source, delivery_month, source_file, source_line, reason) "
-                "select source, delivery_month, source_file, source_line, reason from incoming_rejects"
-            )
-            con.execute(
-                f"insert into {RAW_SCHEMA}.deliveries (source, delivery_month, source_file, sha256, encoding, "
-                "delimiter, rows_read, rows_loaded, rows_rejected, ignored_columns, loaded_at, key_fingerprint) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    validated.source,
-                    validated.delivery_month,
-                    validated.source_file,
-                    landing.sha256,
-                    landing.encoding,
-                    landing.delimiter,
-                    validated.rows_read,
-                    len(validated.rows),
-                    len(validated.rejects),
-                    # plain identifiers and a count only (csv_reader); redacted all the same
-                    redact(",".join(landing.ignored_columns)) or None,
-                    loaded_at,
-                    key_fingerprint,
-                ],
-            )
-            con.execute("commit")
-        except BaseException:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass  # the original error says more
+        raise
+    finally:
+        for name in ("incoming_rows", "incoming_rejects"):
             try:
-                con.execute("rollback")
+                con.unregister(name)
             except duckdb.Error:
-                pass  # the original error says more
-            raise
+                pass  # not registered: the transaction failed before
 
 
 @contextmanager

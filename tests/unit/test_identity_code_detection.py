@@ -16,6 +16,7 @@ import uuid
 from datetime import date, timedelta
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pipelines.core import identity_codes as hetu
@@ -206,6 +207,20 @@ def test_the_vectorised_mask_agrees_with_the_scalar_detector():
     assert 1000 < sum(expected) < len(texts) - 1000  # both kinds are well represented
     assert hetu.code_like_mask(pd.Series([], dtype="str")).tolist() == []
     assert hetu.code_like_mask(pd.Series(["a", "b"], dtype=object)).tolist() == [False, False]
+
+
+def test_the_masks_of_several_columns_agree_with_one_mask_per_column():
+    texts = _fuzz_texts(3000)
+    rng = random.Random(8)
+    columns = [rng.sample(texts, 2000) for _ in range(4)] + [["x"] * 2000]
+    masks = hetu.code_like_masks([pa.array(column, type=pa.large_string()) for column in columns])
+    for column, mask in zip(columns, masks):
+        assert mask.tolist() == hetu.code_like_mask(pd.Series(column, dtype="str")).tolist()
+    assert masks[0].any() and not masks[0].all() and not masks[-1].any()
+    # A code is a value's, never one made of two neighbouring values.
+    halves = hetu.code_like_masks([pa.array([CODE[:6]]), pa.array([CODE[6:]])])
+    assert [m.tolist() for m in halves] == [[False], [False]]
+    assert hetu.code_like_masks([]) == []
 
 
 def test_redaction_is_complete_and_idempotent():

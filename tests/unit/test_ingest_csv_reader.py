@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pipelines.core.identity_codes import make_identity_code
-from pipelines.sources import jobseeker, kela
+from pipelines.sources import csv_reader, jobseeker, kela
 from pipelines.sources.csv_reader import is_safe_column_name, looks_like_data, read_landing_csv
 from pipelines.sources.errors import UnreadableFileError
 
@@ -294,3 +294,41 @@ def test_payment_fixture_twins_report_encoding_delimiter_and_extra_columns():
         ("utf-8-sig", ",", ()),
         ("iso-8859-15", ";", ("huomautus",)),
     ]
+
+
+# --- the fast way and the careful way read the same -----------------------------------------
+
+
+PLAIN_CASES = {
+    # name: (text, whether the fast way reads it itself)
+    "plain": ("a;b;c\n1;2;3\n4; 5 ;6\n", True),
+    "no final line end": ("a;b;c\n1;2;3\n4;5;6", True),
+    "header after blank lines": ("\n  \na;B ;c;extra\n1;2;3;x\n", True),
+    "comma": ("a,b,c\n1,2,3\n", True),
+    "spaces only in some fields": ("a;b;c\n;\u00a02;\n x;;\n", True),
+    "a row of delimiters": ("a;b;c\n1;2;3\n;;\n4;5;6\n", False),
+    "a blank line": ("a;b;c\n1;2;3\n\n4;5;6\n", False),
+    "a short row": ("a;b;c\n1;2\n4;5;6\n", False),
+    "a trailing delimiter": ("a;b;c\n1;2;3;\n", False),
+    "a byte-order mark after the header": ("a;b;c\n\ufeff1;2;3\n", False),
+    "header only": ("a;b;c\n", False),
+    "a missing column": ("a;b\n1;2\n", False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLAIN_CASES))
+def test_the_fast_way_reads_plain_files_exactly_as_the_careful_way_and_leaves_the_rest_to_it(case):
+    text, fast = PLAIN_CASES[case]
+    found = csv_reader._plain_fast(text, list(COLUMNS))
+    assert (found is not None) == fast
+    try:
+        careful = csv_reader._parse_records(text, list(COLUMNS), "x.csv")
+    except UnreadableFileError:
+        assert not fast
+        return
+    if fast:
+        header_line, names, delimiter, lines, columns = found
+        assert (header_line, names, delimiter) == careful[:3]
+        assert lines.tolist() == careful[3].tolist()
+        assert {c: v.to_pylist() for c, v in columns.items()} == {c: v.to_pylist() for c, v in careful[4].items()}
+        assert careful[5].empty

@@ -9,6 +9,7 @@ import random
 from datetime import date, timedelta
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pipelines.core import identity_codes as hetu
@@ -191,3 +192,50 @@ def test_redact_hides_anything_shaped_like_a_code():
 def test_make_identity_code_refuses_a_sign_of_another_century():
     with pytest.raises(ValueError):
         hetu.make_identity_code(date(1999, 1, 1), 950, "A")
+
+
+# --- the Arrow path ingest uses ---------------------------------------------------------
+
+
+def test_parse_codes_gives_each_code_its_own_number_and_none_to_what_is_no_code():
+    codes = _fuzz_codes(3000, seed=11)
+    parsed = hetu.parse_codes(pa.array(codes, type=pa.large_string()))
+    normalised = parsed.normalised.to_pylist()
+    numbered = parsed.numbers >= 0
+    assert numbered[parsed.valid].all()  # every valid code has a number
+    by_number: dict[int, str] = {}
+    for code, number in zip(normalised, parsed.numbers):
+        if number >= 0:
+            assert by_number.setdefault(int(number), code) == code  # one number, one code
+        else:  # not eleven ASCII characters with digits in DDMMYY and ZZZ
+            assert not (len(code) == 11 and code.isascii() and (code[:6] + code[7:10]).isdigit())
+    assert len(set(by_number.values())) == len(by_number) > 1000
+
+
+def test_pseudonyms_of_an_array_are_the_hmac_with_or_without_a_run_s_pseudonymiser(monkeypatch):
+    codes = [MALE_1970, None, FEMALE_1985, MALE_1970, "not a code", "", "010170 901K"]
+    expected = [None if c is None else hmac.new(b"key", c.encode(), hashlib.sha256).hexdigest() for c in codes]
+    array = pa.array(codes, type=pa.large_string())
+    assert hetu.pseudonyms(array, "key").to_pylist() == expected
+    pseudonymiser = hetu.Pseudonymiser("key")
+    hashed: list[str] = []
+    original = hetu._Hmac.hexdigests
+    monkeypatch.setattr(hetu._Hmac, "hexdigests", lambda self, texts: hashed.extend(texts) or original(self, texts))
+    assert hetu.pseudonyms(array, pseudonymiser).to_pylist() == expected
+    assert sorted(hashed) == sorted({c for c in codes if c is not None}), "each distinct value hashed once"
+    hashed.clear()
+    again = pa.array([FEMALE_1985, "not a code", MALE_1970, "020202-9026"], type=pa.large_string())
+    pseudonyms = hetu.pseudonyms(again, pseudonymiser).to_pylist()
+    # The run remembers the codes (by number), not other text: that is hashed again.
+    assert sorted(hashed) == ["020202-9026", "not a code"]
+    assert pseudonyms == hetu.pseudonyms(again, "key").to_pylist()
+
+
+def test_a_run_s_pseudonymiser_stays_right_across_many_batches_and_when_it_forgets():
+    rng = random.Random(5)
+    pool = [hetu.make_identity_code(date(1950, 1, 1) + timedelta(days=rng.randrange(20000)), rng.randrange(900, 1000))
+            for _ in range(400)]
+    pseudonymiser = hetu.Pseudonymiser("key", max_codes=300)
+    for _ in range(12):
+        batch = pa.array(rng.sample(pool, rng.randrange(1, 120)), type=pa.large_string())
+        assert hetu.pseudonyms(batch, pseudonymiser).equals(hetu.pseudonyms(batch, "key"))

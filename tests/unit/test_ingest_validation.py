@@ -3,12 +3,15 @@ twins of one file in different formats load exactly the same rows."""
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pipelines.core.identity_codes import make_identity_code, pseudonymise
@@ -341,3 +344,92 @@ def test_integers_are_plain_whole_numbers():
     parsed, bad = values.parse_integers(pd.Series(["0", "023", "+5", "5.0", "-1", " ", ""], dtype="str").str.strip())
     assert parsed.tolist()[:3] == [0, 23, 5]
     assert bad.tolist() == [False, False, False, True, True, False, False]
+
+
+# --- the vectorised twins of the rules ---------------------------------------------------------
+
+
+def _date_texts(n: int, seed: int = 3) -> list[str]:
+    """ISO and Finnish dates, real and impossible, and near misses."""
+    rng = random.Random(seed)
+    texts = ["2023-02-30", "2024-02-29", "2023-02-29", "2100-02-29", "2000-02-29", "0000-01-01", "0001-01-01",
+             "9999-12-31", "2024-13-01", "2024-00-10", "2024-01-00", "2024-04-31", "30.2.2023", "29.2.2024", "1.3.2024",
+             "01.03.2024", "2024-3-5", "2024-03-05 ", "\u0662\u0660\u0662\u0664-03-05", "2024/03/05", "", "x"]
+    for _ in range(n):
+        y, m, d = rng.randrange(0, 10000), rng.randrange(0, 14), rng.randrange(0, 33)
+        texts.append(rng.choice([f"{y:04d}-{m:02d}-{d:02d}", f"{d}.{m}.{y:04d}", f"{y:04d}-{m}-{d}"]))
+    return texts
+
+
+def test_the_vectorised_date_parser_equals_the_rule_on_real_and_impossible_dates():
+    texts = _date_texts(5000)
+    parsed, bad = values.parse_dates(pd.Series(texts, dtype="str"))
+    for text, value, invalid in zip(texts, parsed, bad):
+        expected = values.parse_date_text(text)
+        assert (None if pd.isna(value) else value.date()) == expected, text
+        assert invalid == (expected is None and text != ""), text
+    assert parsed.notna().sum() > 1000 and bad.sum() > 1000
+
+
+def test_the_vectorised_decimal_parser_equals_the_rule():
+    rng = random.Random(4)
+    texts = ["0", "-0", "00", "1.5", "1.50", "1.500", "1.505", "1,5", "-1.5", "+1.5", "\u22121.5", "1 234.50", ".5",
+             "5.", "1234567890123456", "12345678901234567", "00000000000000000001", "-", "", "1e3", "1.2.3"]
+    for _ in range(3000):
+        whole = str(rng.randrange(10 ** rng.randrange(1, 19)))
+        texts.append(rng.choice(["", "-", "+"]) + whole + rng.choice(["", ".", ","]) + str(rng.randrange(1000))[: rng.randrange(0, 4)])
+    parsed, bad = values.parse_decimals(pd.Series(texts, dtype="str"))
+    for text, value, invalid in zip(texts, parsed, bad):
+        expected = values.normalise_decimal_text(text)
+        assert (None if pd.isna(value) else value) == expected, text
+        assert invalid == (expected is None and text != ""), text
+    assert parsed.notna().sum() > 1000 and bad.sum() > 100
+
+
+def test_the_vectorised_integer_parser_equals_the_rule():
+    texts = ["0", "007", "+7", "123456789", "1234567890", "-1", "1.0", " 1", "\u0663", "", "x"]
+    texts += [str(n) for n in range(0, 5000, 7)]
+    parsed, bad = values.parse_integers(pd.Series(texts, dtype="str"))
+    for text, value, invalid in zip(texts, parsed, bad):
+        expected = values._integer_or_minus_one(text)
+        assert (-1 if pd.isna(value) else value) == expected, text
+        assert invalid == (expected < 0 and text != ""), text
+
+
+def test_overlapping_spells_are_exactly_the_spells_sharing_a_day_with_another_of_the_person():
+    rng = np.random.default_rng(6)
+    for _ in range(300):
+        n = int(rng.integers(0, 40))
+        person = rng.integers(0, max(1, n // 3) + 1, size=n) * 1000 + 7
+        first = rng.integers(0, 60, size=n)
+        last = first + rng.integers(0, 15, size=n)
+        open_ended = rng.random(n) < 0.2
+        candidate = rng.random(n) < 0.9
+        start = (np.datetime64("2024-01-01") + first).astype("datetime64[s]")
+        end = (np.datetime64("2024-01-01") + last).astype("datetime64[s]")
+        end[open_ended] = np.datetime64("NaT")
+        ends = np.where(open_ended, 10**9, last)
+        expected = [
+            bool(candidate[i]) and any(
+                j != i and candidate[j] and person[j] == person[i] and first[j] <= ends[i] and first[i] <= ends[j]
+                for j in range(n)
+            )
+            for i in range(n)
+        ]
+        assert jobseeker._overlapping(np.where(candidate, person, -1), start, end, candidate).tolist() == expected
+
+
+def test_duplicate_ids_are_every_row_of_a_repeated_non_empty_id():
+    ids = pa.array(["J1", "J2", "J1", "", "", "J3", "J2", "J1"], type=pa.large_string())
+    assert jobseeker._duplicated_ids(ids).tolist() == [True, True, True, False, False, False, True, True]
+
+
+@pytest.mark.parametrize("validate", [spells, payments])
+def test_a_file_whose_every_row_is_malformed_rejects_every_row(validate):
+    # (main crashed here with an AttributeError: no well-formed row left an empty column)
+    result = validate("x;y", "1;2;3")
+    assert result.rows.empty and list(result.rows.columns) == raw_columns(
+        "jobseeker_spells" if validate is spells else "kela_payments"
+    )
+    assert list(reasons(result)) == [2, 3]
+    assert all(reason.startswith("row has ") for reason in reasons(result).values())
