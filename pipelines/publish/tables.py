@@ -393,7 +393,9 @@ def publication(
         [
             {
                 "run_id": run_id,
-                "published_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+                # To the microsecond, as the TIMESTAMP column stores it: the fingerprints file
+                # names its publication by run id and this value (pipelines/publish/incremental.py).
+                "published_at": pd.Timestamp.now(tz="UTC").tz_localize(None).floor("us"),
                 "first_month": months.min() if len(months) else None,
                 "last_month": months.max() if len(months) else None,
                 "area_scope": area_scope,
