@@ -25,6 +25,7 @@ from pipelines.core.months import describe_months
 from pipelines.partitions import WAREHOUSE_WRITER_POOL, months_of_run
 from pipelines.publish.disclosure import apply_disclosure_control
 from pipelines.publish.incremental import (
+    CarryFailed,
     PublicationPlan,
     combine_published,
     fingerprints_path,
@@ -115,15 +116,20 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
     config = settings.settings
     rules = rules_fingerprint()
     previous, why_not = read_previous(config.published_path, fingerprints_path(config))
+    run_months = months_of_run(dict(context.run.tags))
     with warehouse.connect(read_only=True) as connection:
         # None in public-data mode: no register has been loaded, so there is no mart.
         mart_months = mart_month_fingerprints(connection)
-        plan = plan_publication(config, previous, why_not, mart_months, months_of_run(dict(context.run.tags)), rules)
+        plan = plan_publication(config, previous, why_not, mart_months, run_months, rules)
+        try:
+            carried = read_carried(config.published_path, plan.carry, previous)
+        except CarryFailed as failed:  # as if there were no previous publication: every month
+            plan = plan_publication(config, None, str(failed), mart_months, run_months, rules)
+            carried = None
         cells = None if mart_months is None else read_mart_months(connection, plan.recontrol)
         targets = query_table(connection, "reference.followup_targets")
         official_inputs = read_official_inputs(connection)
     context.log.info(f"publishing: {plan.describe()}")
-    carried = read_carried(config.published_path, plan.carry, previous)
     candidate = build_published_tables(cells, targets, config.suppression_threshold, carried)
     del carried
     official = build_official_tables(

@@ -257,25 +257,33 @@ def read_mart_months(connection: duckdb.DuckDBPyConnection, months: Iterable[str
     return _frame(connection, f"select * from marts.fct_indicators_monthly where {condition}", parameters)
 
 
+class CarryFailed(RuntimeError):
+    """The previous publication's rows could not be carried: publish every month instead."""
+
+
 def read_carried(published_path: Path, months: Iterable[str], previous: PreviousPublication | None) -> pd.DataFrame | None:
     """The previous publication's `indicators_monthly` rows of `months`, in the order it stores
     them (written sorted, month first; a scan with a plain filter keeps it). None when no
-    month is carried."""
+    month is carried. Raises CarryFailed when the rows cannot be read (a file damaged past
+    its first pages), or when the file is no longer the publication `previous` describes."""
     months = list(months)
     if not months:
         return None
     condition, parameters = _month_filter(months)
-    connection = duckdb.connect(str(published_path), read_only=True)
     try:
-        # The writer pool keeps other publications out meanwhile; should one have slipped in,
-        # carrying from it would mix two publications' rows.
-        ((run_id,),) = connection.execute("select run_id from publication").fetchall()
-        if previous is None or run_id != previous.run_id:
-            raise RuntimeError(f"{published_path} was replaced by another publication while this run read it")
-        columns = ", ".join(_PUBLISHED_COLUMNS)
-        return _frame(connection, f"select {columns} from indicators_monthly where {condition}", parameters)
-    finally:
-        connection.close()
+        connection = duckdb.connect(str(published_path), read_only=True)
+        try:
+            # The writer pool keeps other publications out meanwhile; should one have slipped
+            # in, carrying from it would mix two publications' rows.
+            run_ids = connection.execute("select run_id from publication").fetchall()
+            if previous is None or run_ids != [(previous.run_id,)]:
+                raise CarryFailed("published.duckdb was replaced by another publication while this run read it")
+            columns = ", ".join(_PUBLISHED_COLUMNS)
+            return _frame(connection, f"select {columns} from indicators_monthly where {condition}", parameters)
+        finally:
+            connection.close()
+    except (duckdb.Error, OSError) as error:
+        raise CarryFailed(f"the previous published.duckdb is unreadable ({type(error).__name__})") from error
 
 
 def combine_published(carried: pd.DataFrame | None, recontrolled: pd.DataFrame) -> pd.DataFrame:

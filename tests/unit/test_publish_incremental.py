@@ -250,7 +250,12 @@ def test_carried_rows_are_read_in_the_order_the_publication_stores_them(tmp_path
     expected = published[published["month"] != pd.Timestamp("2024-02-01")].reset_index(drop=True)
     pd.testing.assert_frame_equal(carried, expected[list(INDICATORS_COLUMNS)])
     assert incremental.read_carried(settings.published_path, [], previous) is None
-    # Carrying from a file another publication replaced meanwhile would mix two publications.
+    # Carrying from a file another publication replaced meanwhile would mix two publications,
+    # and a file damaged after its first look cannot be carried from: the step then
+    # publishes every month (the asset catches CarryFailed).
     publish(settings, mart(), run_id="run-2")
-    with pytest.raises(RuntimeError, match="replaced by another publication"):
+    with pytest.raises(incremental.CarryFailed, match="replaced by another publication"):
+        incremental.read_carried(settings.published_path, ["2024-01"], previous)
+    corrupt_published(settings)
+    with pytest.raises(incremental.CarryFailed, match="unreadable"):
         incremental.read_carried(settings.published_path, ["2024-01"], previous)
