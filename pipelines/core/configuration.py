@@ -20,8 +20,10 @@ then would mix the two. So the warehouse folder records its settings in
 - publishing checks the record last: it never publishes while a month it would publish
   was computed under other settings.
 
-The suppression threshold is not part of it: publishing applies disclosure control to all
-months at once, so a new threshold takes effect for every month at the next publication.
+The suppression threshold is not part of it: disclosure control is applied when publishing,
+and a publication under another threshold than the previous one controls every month again
+(pipelines/publish/incremental.py), so a new threshold takes effect for every month at the
+next publication.
 """
 
 from __future__ import annotations

@@ -1,11 +1,17 @@
 """Publishing: the disclosure-controlled contract tables, moved into place atomically.
 
 Runs after the marts and their blocking checks. It reads the marts read-only, applies
-disclosure control and builds the follow-up of the targets; then the published-table
-checks, declared on this asset (pipelines/validation/published.py), validate that very
-frame. Only when they and every earlier blocking check of the run have passed are
-`published.duckdb` and the Parquet directory written aside and swapped in; otherwise the
-step fails naming the failed checks and nothing a reader sees changes.
+disclosure control to the months that need it and builds the follow-up of the targets;
+then the published-table checks, declared on this asset (pipelines/validation/published.py),
+validate the rows just controlled. Only when they and every earlier blocking check of the
+run have passed are `published.duckdb` and the Parquet directory written aside and swapped
+in; otherwise the step fails naming the failed checks and nothing a reader sees changes.
+
+The months that need control are those the run recomputed, those whose mart rows changed
+since the previous publication and those it lacks; every other month's rows are carried
+from the previous publication, when that is exactly what controlling them again would give
+(pipelines/publish/incremental.py). So a month's run does not redo twenty years of control
+and checks.
 """
 
 from dataclasses import dataclass
@@ -15,8 +21,22 @@ import pandas as pd
 
 from pipelines.core.configuration import check_publication
 from pipelines.core.fault_injection import hold_at
+from pipelines.core.months import describe_months
 from pipelines.partitions import WAREHOUSE_WRITER_POOL, months_of_run
 from pipelines.publish.disclosure import apply_disclosure_control
+from pipelines.publish.incremental import (
+    CarryFailed,
+    PublicationPlan,
+    combine_published,
+    fingerprints_path,
+    mart_month_fingerprints,
+    plan_publication,
+    read_carried,
+    read_mart_months,
+    read_previous,
+    rules_fingerprint,
+    write_fingerprints,
+)
 from pipelines.publish.official import (
     OFFICIAL_CONSISTENCY_COLUMNS,
     OFFICIAL_RECONCILIATION_COLUMNS,
@@ -24,7 +44,7 @@ from pipelines.publish.official import (
     build_official_tables,
     read_official_inputs,
 )
-from pipelines.publish.official_run import indicator_cells_or_none, official_check_results
+from pipelines.publish.official_run import official_check_results
 from pipelines.publish.tables import (
     INDICATORS_COLUMNS,
     PUBLICATION_COLUMNS,
@@ -55,21 +75,31 @@ STAGED = ("stg_register__jobseeker_spells", "stg_kela__tmt_payments")
 class PublishedCandidate:
     """The tables that would be published, before their checks."""
 
-    indicators: pd.DataFrame  # indicators_monthly, contract columns
+    indicators: pd.DataFrame  # indicators_monthly of every month, contract columns
     followup: pd.DataFrame  # target_followup
-    area_parents: pd.DataFrame  # (month, area_code, parent_area_code): not published, the relations' membership
+    area_parents: pd.DataFrame  # (month, area_code, parent_area_code) of `checked`: the relations' membership
+    checked: pd.DataFrame  # the rows controlled in this run: what the published-table checks validate
 
 
-def build_published_tables(indicator_cells: pd.DataFrame | None, targets: pd.DataFrame, threshold: int) -> PublishedCandidate:
+def build_published_tables(
+    indicator_cells: pd.DataFrame | None,
+    targets: pd.DataFrame,
+    threshold: int,
+    carried: pd.DataFrame | None = None,
+) -> PublishedCandidate:
+    """`indicator_cells` are the mart's rows of the months to control; `carried` the previous
+    publication's rows of the other months (None: there are none)."""
     if indicator_cells is None:  # public-data mode: the person-level tables are empty, same columns
         empty = pd.DataFrame({name: pd.Series(dtype="object") for name in INDICATORS_COLUMNS})
-        return PublishedCandidate(empty, target_followup(empty, targets), empty[list(AREA_PARENT_COLUMNS)])
+        return PublishedCandidate(empty, target_followup(empty, targets), empty[list(AREA_PARENT_COLUMNS)], empty)
     controlled = apply_disclosure_control(indicator_cells, threshold=threshold)
-    published = indicators_monthly(controlled)
+    recontrolled = indicators_monthly(controlled)
+    published = combine_published(carried, recontrolled)
     return PublishedCandidate(
         indicators=published,
         followup=target_followup(published, targets),
         area_parents=controlled[list(AREA_PARENT_COLUMNS)].drop_duplicates(ignore_index=True),
+        checked=recontrolled,
     )
 
 
@@ -84,12 +114,24 @@ def build_published_tables(indicator_cells: pd.DataFrame | None, targets: pd.Dat
 )
 def published_tables(context: dg.AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource):
     config = settings.settings
+    rules = rules_fingerprint()
+    previous, why_not = read_previous(config.published_path, fingerprints_path(config))
+    run_months = months_of_run(dict(context.run.tags))
     with warehouse.connect(read_only=True) as connection:
         # None in public-data mode: no register has been loaded, so there is no mart.
-        cells = indicator_cells_or_none(connection)
+        mart_months = mart_month_fingerprints(connection)
+        plan = plan_publication(config, previous, why_not, mart_months, run_months, rules)
+        try:
+            carried = read_carried(config.published_path, plan.carry, previous)
+        except CarryFailed as failed:  # as if there were no previous publication: every month
+            plan = plan_publication(config, None, str(failed), mart_months, run_months, rules)
+            carried = None
+        cells = None if mart_months is None else read_mart_months(connection, plan.recontrol)
         targets = query_table(connection, "reference.followup_targets")
         official_inputs = read_official_inputs(connection)
-    candidate = build_published_tables(cells, targets, config.suppression_threshold)
+    context.log.info(f"publishing: {plan.describe()}")
+    candidate = build_published_tables(cells, targets, config.suppression_threshold, carried)
+    del carried
     official = build_official_tables(
         *official_inputs,
         candidate.indicators,
@@ -97,7 +139,9 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
         relative_tolerance=config.reconciliation_relative_tolerance,
     )
 
-    verdict = check_published(context, settings, candidate.indicators, candidate.area_parents)
+    # The carried months passed these checks when they were published (the rules fingerprint
+    # includes the checks): the months controlled now are checked.
+    verdict = check_published(context, settings, candidate.checked, candidate.area_parents)
     if not verdict.may_publish:
         yield from verdict.results  # recorded against the last published version: this one never was
         raise dg.Failure(
@@ -107,8 +151,11 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
 
     published = candidate.indicators
     # Never a mix of settings (pipelines/core/configuration.py): raises, publishing nothing.
-    check_publication(config, pd.to_datetime(published["month"]).dt.strftime("%Y-%m").unique(),
+    # (the distinct months first: formatting millions of rows' dates costs seconds)
+    check_publication(config, pd.to_datetime(pd.Series(published["month"].unique())).dt.strftime("%Y-%m"),
                       months_of_run(dict(context.run.tags)))
+    published_row = publication(context.run.run_id, published, config.area_scope_var, config.suppression_threshold,
+                                is_synthetic(config.landing_dir), municipality_set=config.municipality_set)
     publish_atomically(
         config.published_path,
         config.published_parquet_dir,
@@ -119,14 +166,13 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             "official_statistics": (official.statistics, OFFICIAL_STATISTICS_COLUMNS),
             "official_consistency": (official.consistency, OFFICIAL_CONSISTENCY_COLUMNS),
             "official_reconciliation": (official.reconciliation, OFFICIAL_RECONCILIATION_COLUMNS),
-            "publication": (
-                publication(context.run.run_id, published, config.area_scope_var, config.suppression_threshold,
-                            is_synthetic(config.landing_dir), municipality_set=config.municipality_set),
-                PUBLICATION_COLUMNS,
-            ),
+            "publication": (published_row, PUBLICATION_COLUMNS),
         },
         before_swap=lambda: hold_at("swap", config),  # test-only fault pause (docs/faults.md)
     )
+    # After the swap, naming the publication now in place: a crash before this line leaves
+    # a file naming the previous one, and the next run then republishes every month.
+    write_fingerprints(fingerprints_path(config), published_row, rules, mart_months or {})
     months = sorted(published["month"].unique())
     yield dg.MaterializeResult(
         metadata={
@@ -135,6 +181,7 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             "indicator_rows": len(published),
             "suppressed_cells": int(published["status"].eq("suppressed").sum()),
             "target_rows": len(candidate.followup),
+            **plan_metadata(plan),
             "checks": len(verdict.checks),
             # The checks' results link it too; here it stays next to what was published.
             "validation_report": dg.MetadataValue.path(str(verdict.report)),
@@ -142,3 +189,12 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
         check_results=verdict.results
         + official_check_results(official, {REPORT_METADATA_KEY: dg.MetadataValue.path(str(verdict.report))}),
     )
+
+
+def plan_metadata(plan: PublicationPlan) -> dict[str, str]:
+    """What the run controlled and what it carried, for the materialization's metadata."""
+    return {
+        "recontrolled_months": describe_months(plan.recontrol) or "none",
+        "carried_months": describe_months(plan.carry) or "none",
+        "carried_from": plan.basis if plan.carry else f"nothing: {plan.basis}",
+    }

@@ -321,6 +321,10 @@ def target_followup(published: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFr
     """
     if targets.empty or published.empty:
         return pd.DataFrame({name: pd.Series(dtype="object") for name in TARGET_COLUMNS})
+    # Every published area is followed; of its rows, only those of the followed indicators
+    # take part (the merges below are on the indicator): a small part of a long history.
+    areas = sorted(published["area_code"].unique(), key=lambda code: (AREA_LEVEL_ORDER.get(_level(code)), code))
+    published = published[published["indicator"].isin(targets["indicator"].unique())]
     # Months as timestamps on both sides, whatever the reader gave (dates or datetime64).
     published = published.assign(month=pd.to_datetime(published["month"]))
     targets = targets.assign(
@@ -328,7 +332,6 @@ def target_followup(published: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFr
         target_month=pd.to_datetime(targets["target_month"]),
         target_ratio=pd.to_numeric(targets["target_ratio"]),
     )
-    areas = sorted(published["area_code"].unique(), key=lambda code: (AREA_LEVEL_ORDER.get(_level(code)), code))
     expanded = _expand_targets(targets, areas)
 
     cells = published[["month", "area_code", "sex", "indicator", "value", "status"]]
@@ -390,7 +393,9 @@ def publication(
         [
             {
                 "run_id": run_id,
-                "published_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+                # To the microsecond, as the TIMESTAMP column stores it: the fingerprints file
+                # names its publication by run id and this value (pipelines/publish/incremental.py).
+                "published_at": pd.Timestamp.now(tz="UTC").tz_localize(None).floor("us"),
                 "first_month": months.min() if len(months) else None,
                 "last_month": months.max() if len(months) else None,
                 "area_scope": area_scope,
