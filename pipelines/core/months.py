@@ -122,3 +122,17 @@ def count_date(month: str | date) -> date:
     while day.weekday() >= 5 or day in holidays:
         day -= timedelta(days=1)
     return day
+
+
+def month_parts(frame, months_per_part: int) -> list:
+    """The rows of `frame` (a DataFrame with a `month` column) in parts of at most
+    `months_per_part` whole months each, the months in order. A rule that works within one
+    month (disclosure control, the published-table checks) can then run part by part, its
+    memory bounded by the part, not the history."""
+    months = sorted(frame["month"].unique())
+    if len(months) <= months_per_part:
+        return [frame]
+    parts = []
+    for start in range(0, len(months), months_per_part):
+        parts.append(frame[frame["month"].isin(months[start:start + months_per_part])])
+    return parts

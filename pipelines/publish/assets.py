@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipelines.core.configuration import check_publication
 from pipelines.core.fault_injection import hold_at
-from pipelines.core.months import describe_months
+from pipelines.core.months import describe_months, month_parts
 from pipelines.partitions import WAREHOUSE_WRITER_POOL, months_of_run
 from pipelines.publish.disclosure import apply_disclosure_control
 from pipelines.publish.incremental import (
@@ -69,6 +69,8 @@ from pipelines.validation.run_record import REPORT_METADATA_KEY
 MARTS = ("fct_indicators_monthly", "fct_person_month_status", "fct_kela_payment_shares", "fct_records_outside_scope")
 # Publishing waits for the staging views too: their source checks must have passed.
 STAGED = ("stg_register__jobseeker_spells", "stg_kela__tmt_payments")
+# Months controlled and checked together when many are (a backfill, a full republication).
+MONTHS_PER_PART = 24
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,12 @@ def build_published_tables(
     if indicator_cells is None:  # public-data mode: the person-level tables are empty, same columns
         empty = pd.DataFrame({name: pd.Series(dtype="object") for name in INDICATORS_COLUMNS})
         return PublishedCandidate(empty, target_followup(empty, targets), empty[list(AREA_PARENT_COLUMNS)], empty)
-    controlled = apply_disclosure_control(indicator_cells, threshold=threshold)
+    # Disclosure control works within a month: part by part, its memory is a part's, not
+    # the history's (a first publication of twenty national years is 4.8 million cells).
+    controlled = pd.concat(
+        [apply_disclosure_control(part, threshold=threshold) for part in month_parts(indicator_cells, MONTHS_PER_PART)],
+        ignore_index=True,
+    )
     recontrolled = indicators_monthly(controlled)
     published = combine_published(carried, recontrolled)
     return PublishedCandidate(

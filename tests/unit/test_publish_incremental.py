@@ -259,3 +259,36 @@ def test_carried_rows_are_read_in_the_order_the_publication_stores_them(tmp_path
     corrupt_published(settings)
     with pytest.raises(incremental.CarryFailed, match="unreadable"):
         incremental.read_carried(settings.published_path, ["2024-01"], previous)
+
+
+# --- many months are controlled and checked part by part --------------------------------
+
+
+def test_disclosure_control_part_by_part_gives_the_rows_of_one_pass(monkeypatch):
+    from pipelines.publish import assets
+
+    cells = mart()
+    targets = pd.DataFrame(columns=["target_id", "indicator", "area_code", "sex", "baseline_month", "target_month",
+                                    "target_ratio", "description_fi"])
+    whole = assets.build_published_tables(cells, targets, 5)
+    monkeypatch.setattr(assets, "MONTHS_PER_PART", 1)
+    parted = assets.build_published_tables(cells, targets, 5)
+    pd.testing.assert_frame_equal(parted.indicators, whole.indicators)
+    pd.testing.assert_frame_equal(parted.checked, whole.checked)
+
+
+def test_the_published_checks_part_by_part_fail_on_a_bad_cell_in_any_part():
+    from pipelines.validation.published import validate_published
+
+    cells = mart()
+    published = published_of(cells)
+    parents = cells[["month", "area_code", "parent_area_code"]].drop_duplicates()
+    good = {o.check_name: o.success for o in validate_published(published, parents, 5, months_per_part=1)}
+    assert all(good.values()), good
+    bad = published.copy()
+    counts = bad.index[(bad["month"] == bad["month"].max()) & (bad["indicator"] == "unemployed") & bad["value"].notna()]
+    bad.loc[counts[0], ["value", "status"]] = [2.0, "ok"]  # a count the threshold should have suppressed
+    outcomes = validate_published(bad, parents, 5, months_per_part=1)
+    failed = [o for o in outcomes if not o.success]
+    assert failed, "the bad cell in the last part went unnoticed"
+    assert all("of 3 months" in o.observed for o in failed), [o.observed for o in failed]
