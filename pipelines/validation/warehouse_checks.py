@@ -96,24 +96,23 @@ SOURCE_SUITE_COLUMNS = {
     ),
 }
 
-source_checks = [
-    gx_suites_asset_checks(
-        [SuiteOnAsset(dg.AssetKey(suite), suite, _loader(f"staging.{suite}", "delivery_month", columns=columns))],
-        name=f"gx_{suite}",
-    )
+# What each check step validates: one step per staging view (they run as soon as dbt built
+# it), one step for the marts (one import of Great Expectations for the four suites).
+SOURCE_SUITES = {
+    f"gx_{suite}": [SuiteOnAsset(dg.AssetKey(suite), suite, _loader(f"staging.{suite}", "delivery_month", columns=columns))]
     for suite, columns in SOURCE_SUITE_COLUMNS.items()
+}
+MART_SUITES = [
+    SuiteOnAsset(dg.AssetKey("fct_person_month_status"), "fct_person_month_status",
+                 _loader("marts.fct_person_month_status", "month")),
+    SuiteOnAsset(dg.AssetKey("fct_indicators_monthly"), "fct_indicators_monthly",
+                 _loader("marts.fct_indicators_monthly", "month")),
+    SuiteOnAsset(dg.AssetKey("fct_kela_payment_shares"), "fct_kela_payment_shares",
+                 _loader("marts.fct_kela_payment_shares", "month")),
+    SuiteOnAsset(dg.AssetKey("fct_kela_payment_shares"), "kela_counter_steps",
+                 _loader("marts.fct_kela_payment_shares", "month", with_previous_month=True)),
 ]
+STEP_SUITES = {**SOURCE_SUITES, "gx_marts": MART_SUITES}
 
-mart_checks = gx_suites_asset_checks(
-    [
-        SuiteOnAsset(dg.AssetKey("fct_person_month_status"), "fct_person_month_status",
-                     _loader("marts.fct_person_month_status", "month")),
-        SuiteOnAsset(dg.AssetKey("fct_indicators_monthly"), "fct_indicators_monthly",
-                     _loader("marts.fct_indicators_monthly", "month")),
-        SuiteOnAsset(dg.AssetKey("fct_kela_payment_shares"), "fct_kela_payment_shares",
-                     _loader("marts.fct_kela_payment_shares", "month")),
-        SuiteOnAsset(dg.AssetKey("fct_kela_payment_shares"), "kela_counter_steps",
-                     _loader("marts.fct_kela_payment_shares", "month", with_previous_month=True)),
-    ],
-    name="gx_marts",
-)
+source_checks = [gx_suites_asset_checks(suites, name=name) for name, suites in SOURCE_SUITES.items()]
+mart_checks = gx_suites_asset_checks(MART_SUITES, name="gx_marts")
