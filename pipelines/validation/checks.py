@@ -35,6 +35,7 @@ from pipelines.validation.gx_runner import (
     load_in_background,
     load_suite_spec,
     observed_text,
+    redact,
     validate_frame,
 )
 from pipelines.validation.pushdown import group_rows
@@ -331,7 +332,8 @@ def gx_suites_asset_checks(
         for result in results:
             asset = result.suite.asset_key.to_user_string()
             if result.error is not None:
-                trace = "".join(traceback.format_exception(result.error))
+                # DuckDB's errors can quote a value (a failed cast): never a code in the log.
+                trace = redact("".join(traceback.format_exception(result.error)))
                 context.log.error(f"{result.suite.suite_name}: could not validate {asset}:\n{trace}")
             failed = [o.check_name for o in result.outcomes if not o.success]
             context.log.info(

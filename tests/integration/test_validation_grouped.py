@@ -212,3 +212,35 @@ def test_gx_rejecting_a_group_duckdb_accepted_stops_the_validation():
     with pytest.raises(RuntimeError, match="paid_days_between_0_and_23: GX rejects rows that the SQL form"):
         validate_frame(groups, "stg_kela__tmt_payments", grouped=True)
     assert groups[ROW_COUNT_COLUMN].sum() == 400
+
+
+def test_an_error_quoting_a_value_is_logged_without_the_identity_code(tmp_path):
+    import dagster as dg
+
+    from pipelines.validation.checks import gx_asset_checks
+
+    frame = kela_shares().astype({"paid_days": "object"})
+    frame.loc[2, "paid_days"] = CODE  # DuckDB's failed cast quotes the value
+    with duckdb.connect(str(tmp_path / "kaira.duckdb")) as connection:
+        connection.execute("create schema marts")
+        connection.register("frame", frame)
+        connection.execute("create table marts.fct_kela_payment_shares as select * from frame")
+    shares = dg.AssetKey("fct_kela_payment_shares")
+
+    @dg.asset(key=shares)
+    def fct_kela_payment_shares():
+        return dg.MaterializeResult()
+
+    checks = gx_asset_checks(shares, "kela_counter_steps", warehouse_table_loader("marts.fct_kela_payment_shares"),
+                             pool=None)
+    settings = SettingsResource(warehouse_dir=str(tmp_path))
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([fct_kela_payment_shares, checks], instance=instance, raise_on_error=False,
+                            resources={"settings": settings, "warehouse": WarehouseResource(settings=settings)})
+    assert not result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert evaluations and all(e.metadata["observed"].value.startswith("could not validate") for e in evaluations)
+    logged = [record.user_message for record in instance.all_logs(result.run_id)]
+    assert any("could not validate" in message and "[redacted]" in message for message in logged)
+    assert not any("131052" in message for message in logged)
+    assert not any(CODE in str(e.metadata) for e in evaluations)
