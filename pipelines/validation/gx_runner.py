@@ -302,6 +302,15 @@ def _missing(expectation: Mapping[str, Any], frame: pd.DataFrame) -> pd.Series:
     return pd.Series(False, index=frame.index)
 
 
+def _is_null(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _null_last(value: Any) -> tuple:
+    parts = value if isinstance(value, tuple) else (value,)
+    return tuple((True, 0) if _is_null(part) else (False, part) for part in parts)
+
+
 def weighted_result(expectation: Mapping[str, Any], result: Mapping[str, Any], frame: pd.DataFrame) -> dict[str, Any]:
     """GX's result on a grouped frame, as counts of the rows the groups stand for.
 
@@ -330,8 +339,8 @@ def weighted_result(expectation: Mapping[str, Any], result: Mapping[str, Any], f
     counts: dict[Any, int] = {}
     for value, group in zip(values, index, strict=False):
         counts[value] = counts.get(value, 0) + int(weights.loc[group])
-    try:
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    try:  # as GX ranks them: most rows first, then by value (NULLs last, so the order is defined)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], _null_last(item[0])))
     except TypeError:  # values of different types: by count alone
         ranked = sorted(counts.items(), key=lambda item: -item[1])
     return {
