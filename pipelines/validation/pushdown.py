@@ -136,7 +136,7 @@ def grouped_sql(suite_name: str, checked: CheckedRows, source: str, *, checked_w
     reserved = {ROW_COUNT_COLUMN, _EXAMPLE} | {accepted_column(e["meta"]["check_name"]) for e in expectations}
     clash = (set(columns) & set(sums)) | ((set(columns) | set(sums)) & reserved)
     if clash:
-        raise ValueError(f"{suite_name}: column(s) {', '.join(sorted(clash))} cannot be both checked and summed")
+        raise ValueError(f"{suite_name}: column(s) {', '.join(sorted(clash))} both checked and summed, or named as the grouping names its own")
 
     flags = [(accepted_column(e["meta"]["check_name"]), accepted_sql(e), expectation_columns(e)) for e in expectations]
     classed = ",\n        ".join(
@@ -149,7 +149,7 @@ def grouped_sql(suite_name: str, checked: CheckedRows, source: str, *, checked_w
     for flag, _, read in flags:
         keys.append(_identifier(flag))
         keys += [f"case when {_identifier(flag)} then null else {_identifier(c)} end" for c in read]
-    example = ", ".join(f"{c} := {_identifier(c)}" for c in columns)
+    example = ", ".join(f"{_identifier(c)} := {_identifier(c)}" for c in columns)
     summed = "".join(f",\n        sum({_identifier(s)}) as {_identifier(s)}" for s in dict.fromkeys(sums))
     outputs = ", ".join(
         [f"unnest({_EXAMPLE})"] + [_identifier(flag) for flag, _, _ in flags] + [ROW_COUNT_COLUMN]
