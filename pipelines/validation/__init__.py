@@ -1,5 +1,6 @@
-"""Validation: Great Expectations 1.x suites (expectations/*.json) run on frames read
-read-only from the warehouse, reported as Dagster asset checks; and the run's report.
+"""Validation: Great Expectations 1.x suites (expectations/*.json) run on the warehouse's
+rows grouped by DuckDB where they lie (read-only), reported as Dagster asset checks; and
+the run's report.
 
 Who checks what (one owner per data rule; docs/decisions.md, "Who checks what"):
 
@@ -19,8 +20,11 @@ Who checks what (one owner per data rule; docs/decisions.md, "Who checks what"):
   publishes nothing), not the rules again.
 
 Modules:
-- relations.py   pure helper columns for the rules GX has no expectation for;
-- gx_runner.py   suite files, validation, outcomes (imports great_expectations lazily);
+- relations.py   helper columns for the rules GX has no expectation for (SQL for the
+                 warehouse suites, pandas for the published table);
+- pushdown.py    a suite's rows grouped in DuckDB into the few classes GX validates;
+- gx_runner.py   suite files, validation, outcomes counted in rows (imports
+                 great_expectations lazily);
 - checks.py      the Dagster asset-check factory, the warehouse readers;
 - warehouse_checks.py  the run's checks on the staging views and the marts;
 - published.py   the published-table checks;

@@ -2,9 +2,10 @@
 
 `gx_suites_asset_checks` turns suites into one multi-asset check: the checks are declared
 from the suites' JSON when the definitions load (great_expectations is not imported
-then), and at run time each table is read read-only from the warehouse resource,
-prepared (helper columns, relations.py), validated, and reported as one
-`AssetCheckResult` per expectation. Severity `error` checks are blocking: a failure stops
+then), and at run time each suite's rows are grouped by DuckDB where they lie, through a
+read-only connection to the warehouse resource (helper columns: relations.py; grouping:
+pushdown.py), the groups validated, and reported as one `AssetCheckResult` per
+expectation. Severity `error` checks are blocking: a failure stops
 the downstream assets (publishing); `warn` checks are reported and do not block. Each
 step rewrites the run's validation report (run_record.py) and links it in its results.
 
@@ -15,6 +16,7 @@ resource parameters from their (evaluated) annotations.
 import re
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,14 +29,16 @@ from pipelines.core.months import parse_month
 from pipelines.partitions import WAREHOUSE_WRITER_POOL, month_dates_of_run
 from pipelines.resources import SettingsResource, WarehouseResource
 from pipelines.validation.gx_runner import (
+    ROW_COUNT_COLUMN,
     ExpectationOutcome,
     check_specs_for_suite,
-    combine_outcomes,
+    load_in_background,
     load_suite_spec,
     observed_text,
+    redact,
     validate_frame,
 )
-from pipelines.validation.relations import PREPARE_BY_SUITE
+from pipelines.validation.pushdown import group_rows
 from pipelines.validation.run_record import (
     REPORT_METADATA_KEY,
     check_descriptions,
@@ -47,6 +51,7 @@ from pipelines.validation.run_record import (
 __all__ = [
     "CheckScope",
     "SuiteOnAsset",
+    "WarehouseRows",
     "gx_asset_checks",
     "gx_suites_asset_checks",
     "query_table",
@@ -68,10 +73,25 @@ class CheckScope:
     months: tuple[date, ...] | None = None
 
 
-# A loader gives the table to validate: one frame, or (label, frame) chunks (e.g. a few
-# months at a time, so that a national backfill never sits in memory at once).
-Frames = pd.DataFrame | Iterable[tuple[str, pd.DataFrame]]
-FrameLoader = Callable[[CheckScope], Frames]
+@dataclass(frozen=True)
+class WarehouseRows:
+    """A table (or view) of the warehouse, validated where it lies: DuckDB reads and groups
+    its rows (pushdown.py); none of them is loaded into pandas. `months`: only the rows of
+    those months, in the suite's month column (relations.CHECKED_ROWS); None: all."""
+
+    schema_table: str
+    months: tuple[date, ...] | None = None
+
+
+# A loader gives the rows a suite validates: a warehouse table, or a DataFrame (grouped the
+# same way, in a DuckDB of its own).
+Rows = WarehouseRows | pd.DataFrame
+RowsLoader = Callable[[CheckScope], Rows]
+
+# DuckDB's memory for grouping a suite's rows: the groups are few, but the Kela counter
+# sorts the payment rows by person (it spills to disk beyond this). Peak RSS of the check
+# steps stays under 1 GB with it.
+QUERY_MEMORY_LIMIT = "512MB"
 
 
 def _quoted(identifier: str) -> str:
@@ -123,12 +143,14 @@ def read_table(
         connection.close()
 
 
-def warehouse_table_loader(schema_table: str) -> FrameLoader:
-    """A loader reading the whole table from the warehouse of the check's scope."""
+def warehouse_table_loader(schema_table: str, *, by_month: bool = False) -> RowsLoader:
+    """A loader of a table of the warehouse of the check's scope: all of its rows, or with
+    `by_month` the rows of the run's months (all when the run names none)."""
+    for part in schema_table.split("."):
+        _quoted(part)  # an odd name is refused when the definitions load, not at run time
 
-    def load(scope: CheckScope) -> pd.DataFrame:
-        with scope.warehouse.connect(read_only=True) as connection:
-            return query_table(connection, schema_table)
+    def load(scope: CheckScope) -> WarehouseRows:
+        return WarehouseRows(schema_table, scope.months if by_month else None)
 
     load.__name__ = f"load_{schema_table.replace('.', '_')}"
     return load
@@ -186,13 +208,11 @@ def record_run_report(
 
 @dataclass(frozen=True)
 class SuiteOnAsset:
-    """One suite validated against one asset's table. `prepare` None: the suite's own
-    helper columns from relations.py (PREPARE_BY_SUITE)."""
+    """One suite validated against one asset's rows (its helper columns: relations.py)."""
 
     asset_key: dg.AssetKey
     suite_name: str
-    load_frame: FrameLoader
-    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    load_rows: RowsLoader
 
 
 @dataclass(frozen=True)
@@ -203,30 +223,56 @@ class SuiteOutcomes:
     error: Exception | None = None  # the table could not be read or validated
 
 
-def validate_suites(suites: Sequence[SuiteOnAsset], scope: CheckScope) -> list[SuiteOutcomes]:
-    """Validate each suite on its loaded (and prepared) table, chunk by chunk.
+def grouped_rows(suite_name: str, rows: Rows, scope: CheckScope) -> pd.DataFrame:
+    """The suite's rows grouped for GX (pushdown.py): DuckDB reads a warehouse table
+    through a read-only connection, or a DataFrame registered in a DuckDB of its own."""
+    with _duckdb_for(rows, scope) as (connection, relation):
+        connection.execute(f"set memory_limit = '{QUERY_MEMORY_LIMIT}'")
+        connection.execute("set enable_progress_bar = false")  # no bar in the step's logs
+        months = rows.months if isinstance(rows, WarehouseRows) else None
+        return group_rows(connection, suite_name, relation, months=months)
 
-    A table that cannot be loaded or validated fails all of its suite's checks, as
-    errors naming the exception; the other suites are still validated.
-    """
-    results = []
-    for entry in suites:
-        prepare = entry.prepare if entry.prepare is not None else PREPARE_BY_SUITE.get(entry.suite_name)
-        rows = 0
+
+@contextmanager
+def _duckdb_for(rows: Rows, scope: CheckScope):
+    if isinstance(rows, pd.DataFrame):
+        connection = duckdb.connect()
         try:
-            loaded = entry.load_frame(scope)
-            # One chunk resident at a time: never drain a generator into a list.
-            chunks = [("all", loaded)] if isinstance(loaded, pd.DataFrame) else loaded
-            parts, labels = [], []
-            for label, frame in chunks:
-                rows += len(frame)
-                if prepare is not None:
-                    frame = prepare(frame)
-                parts.append(validate_frame(frame, entry.suite_name))
-                labels.append(label)
-                del frame
-            outcomes = combine_outcomes(parts, labels) if parts else validate_frame(pd.DataFrame(), entry.suite_name)
-            results.append(SuiteOutcomes(entry, outcomes, rows))
+            connection.register("kaira_frame", rows)
+            yield connection, "kaira_frame"
+        finally:
+            connection.close()
+    elif isinstance(rows, WarehouseRows):
+        relation = ".".join(_quoted(part) for part in rows.schema_table.split("."))
+        with scope.warehouse.connect(read_only=True) as connection:
+            yield connection, relation
+    else:
+        raise TypeError(f"a loader gave {type(rows).__name__}: expected WarehouseRows or a DataFrame")
+
+
+def validate_suites(suites: Sequence[SuiteOnAsset], scope: CheckScope) -> list[SuiteOutcomes]:
+    """Validate each suite on its rows, grouped by DuckDB (one query per suite, whatever
+    the number of months: the groups are few).
+
+    GX is imported in the background meanwhile; every suite's rows are grouped before the
+    first is validated, so the import overlaps the queries. A table that cannot be read
+    or validated fails all of its suite's checks, as errors naming the exception; the
+    other suites are still validated.
+    """
+    load_in_background()
+    grouped: list[pd.DataFrame | Exception] = []
+    for entry in suites:
+        try:
+            grouped.append(grouped_rows(entry.suite_name, entry.load_rows(scope), scope))
+        except Exception as error:  # noqa: BLE001 - reported as failed checks; the step then fails
+            grouped.append(error)
+    results = []
+    for entry, frame in zip(suites, grouped, strict=True):
+        try:
+            if isinstance(frame, Exception):
+                raise frame
+            outcomes = validate_frame(frame, entry.suite_name, grouped=True)
+            results.append(SuiteOutcomes(entry, outcomes, int(frame[ROW_COUNT_COLUMN].sum())))
         except Exception as error:  # noqa: BLE001 - reported as failed checks; the step then fails
             results.append(SuiteOutcomes(entry, _not_validated(entry.suite_name, error), 0, error))
     return results
@@ -235,16 +281,13 @@ def validate_suites(suites: Sequence[SuiteOnAsset], scope: CheckScope) -> list[S
 def gx_asset_checks(
     asset_key: dg.AssetKey,
     suite_name: str,
-    load_frame: FrameLoader,
-    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    load_rows: RowsLoader,
     *,
     name: str | None = None,
     pool: str | None = WAREHOUSE_WRITER_POOL,
 ) -> dg.AssetChecksDefinition:
     """One Dagster multi-asset check for one GX suite, one check per expectation."""
-    return gx_suites_asset_checks(
-        [SuiteOnAsset(asset_key, suite_name, load_frame, prepare)], name=name or f"gx_{suite_name}", pool=pool
-    )
+    return gx_suites_asset_checks([SuiteOnAsset(asset_key, suite_name, load_rows)], name=name or f"gx_{suite_name}", pool=pool)
 
 
 def gx_suites_asset_checks(
@@ -289,7 +332,8 @@ def gx_suites_asset_checks(
         for result in results:
             asset = result.suite.asset_key.to_user_string()
             if result.error is not None:
-                trace = "".join(traceback.format_exception(result.error))
+                # DuckDB's errors can quote a value (a failed cast): never a code in the log.
+                trace = redact("".join(traceback.format_exception(result.error)))
                 context.log.error(f"{result.suite.suite_name}: could not validate {asset}:\n{trace}")
             failed = [o.check_name for o in result.outcomes if not o.success]
             context.log.info(

@@ -2,8 +2,10 @@
 pandas DataFrames in an ephemeral context.
 
 Why by hand: dagster-ge supports GX < 1.0 only, and GX cannot validate a DuckDB table
-through SQLAlchemy reliably, so frames are read (read-only) from DuckDB and validated in
-memory (DEPENDENCIES.md).
+through SQLAlchemy reliably, so GX validates frames in memory. The warehouse's tables
+reach it grouped (pushdown.py): a frame of a few hundred groups, each standing for
+`ROW_COUNT_COLUMN` rows, which `validate_frame(..., grouped=True)` weighs back into
+counts of rows.
 
 Each expectation in a suite file carries in its `meta`:
 
@@ -80,38 +82,6 @@ class ExpectationOutcome:
         if self.success:
             return "pass"
         return "fail" if self.blocking else "warn"
-
-
-def combine_outcomes(parts: Sequence[Sequence[ExpectationOutcome]], labels: Sequence[str]) -> list[ExpectationOutcome]:
-    """One suite validated chunk by chunk (a month at a time, so memory is bounded by a
-    month, not by a backfill): an expectation is met when every chunk meets it; the
-    observed text names the chunks that did not, and the first one's observation."""
-    if len(parts) <= 1:
-        return list(parts[0]) if parts else []
-    combined = []
-    for index, first in enumerate(parts[0]):
-        outcomes = [part[index] for part in parts]
-        failed = [(label, o) for label, o in zip(labels, outcomes, strict=True) if not o.success]
-        counts = [o.unexpected_count for o in outcomes if o.unexpected_count is not None]
-        elements = [o.element_count for o in outcomes if o.element_count is not None]
-        if failed:
-            where = ", ".join(label for label, _ in failed[:3]) + (" …" if len(failed) > 3 else "")
-            observed = observed_text(f"{len(failed)} of {len(parts)} months ({where}): {failed[0][1].observed}")
-        else:
-            observed = observed_text(f"{len(parts)} months, all met; {labels[0]}: {first.observed}")
-        combined.append(
-            ExpectationOutcome(
-                check_name=first.check_name,
-                expectation_type=first.expectation_type,
-                severity=first.severity,
-                success=not failed,
-                description=first.description,
-                observed=observed,
-                unexpected_count=sum(counts) if counts else None,
-                element_count=sum(elements) if elements else None,
-            )
-        )
-    return combined
 
 
 # --- Suite files: JSON only, no great_expectations import ---------------------------------
@@ -192,6 +162,34 @@ _STATE: dict[str, Any] = {}
 _DATA_SOURCE = "kaira_frames"
 _BATCH_DEFINITION = "whole_frame"
 
+# A grouped frame (pushdown.py): how many rows each of its rows stands for, and per
+# expectation whether DuckDB's SQL form accepted the group's rows.
+ROW_COUNT_COLUMN = "kaira_row_count"
+_ACCEPTED_PREFIX = "kaira_accepted__"
+
+
+def accepted_column(check_name: str) -> str:
+    return _ACCEPTED_PREFIX + check_name
+
+
+def load_in_background() -> None:
+    """Start importing great_expectations and building the context in a thread, so that
+    the import (seconds) overlaps the DuckDB queries of the first check step; the first
+    validation waits for it. An error is left for that validation to raise."""
+    with _LOCK:
+        if "source" in _STATE or "loading" in _STATE:
+            return
+        _STATE["loading"] = threading.Thread(target=_load_quietly, name="kaira-gx-import", daemon=True)
+        _STATE["loading"].start()
+
+
+def _load_quietly() -> None:
+    with _LOCK:
+        try:
+            _data_source()
+        except Exception:  # noqa: BLE001 - the next validation tries again and raises it
+            pass
+
 
 def _data_source():
     """The process's one ephemeral GX context and its pandas data source (created once)."""
@@ -226,30 +224,32 @@ def _gx_suite(spec: Mapping[str, Any]):
     return gx.ExpectationSuite(**json.loads(json.dumps(spec)))
 
 
-def validate_frame(frame: pd.DataFrame, suite_name: str) -> list[ExpectationOutcome]:
+def validate_frame(frame: pd.DataFrame, suite_name: str, *, grouped: bool = False) -> list[ExpectationOutcome]:
     """Validate `frame` (already prepared: see relations.PREPARE_BY_SUITE) against the
     suite `expectations/<suite_name>.json`; one outcome per expectation, in suite order.
+
+    `grouped`: each row of `frame` stands for `ROW_COUNT_COLUMN` rows (pushdown.py); the
+    counts, percentages and examples are then of those rows.
 
     An expectation that GX cannot evaluate (a missing column, say) fails, with the
     error as its observed text.
     """
     spec = load_suite_spec(suite_name)
+    # On a grouped frame GX lists every unexpected group (cheap: a few hundred rows).
+    result_format = {"result_format": "COMPLETE" if grouped else "SUMMARY", "partial_unexpected_count": EXAMPLE_COUNT * 4}
     with _LOCK:
         batch = _batch_definition(suite_name).get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(
-            _gx_suite(spec),
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLE_COUNT * 4},
-        )
+        result = batch.validate(_gx_suite(spec), result_format=result_format)
     by_name = {r.expectation_config.meta.get("check_name"): r for r in result.results}
     outcomes = []
     for expectation in spec["expectations"]:
         meta = expectation["meta"]
         gx_result = by_name.get(meta["check_name"])
-        outcomes.append(_outcome(expectation, gx_result, frame))
+        outcomes.append(_outcome(expectation, gx_result, frame, grouped))
     return outcomes
 
 
-def _outcome(expectation: Mapping[str, Any], gx_result, frame: pd.DataFrame) -> ExpectationOutcome:
+def _outcome(expectation: Mapping[str, Any], gx_result, frame: pd.DataFrame, grouped: bool = False) -> ExpectationOutcome:
     meta = expectation["meta"]
     common = dict(
         check_name=meta["check_name"],
@@ -264,6 +264,8 @@ def _outcome(expectation: Mapping[str, Any], gx_result, frame: pd.DataFrame) -> 
     if message:
         return ExpectationOutcome(success=False, observed=observed_text(f"could not evaluate: {message}"), **common)
     result = gx_result.result or {}
+    if grouped:
+        result = weighted_result(expectation, result, frame)
     unexpected = result.get("unexpected_count")
     elements = result.get("element_count")
     return ExpectationOutcome(
@@ -283,6 +285,72 @@ def _exception_message(info: Mapping[str, Any]) -> str | None:
         if isinstance(value, Mapping) and value.get("raised_exception"):
             return str(value.get("exception_message") or "error")
     return None
+
+
+def _missing(expectation: Mapping[str, Any], frame: pd.DataFrame) -> pd.Series:
+    """The rows GX leaves out as missing: a NULL column, or for a pair what `ignore_row_if`
+    says (GX's default: both values NULL)."""
+    kwargs = expectation["kwargs"]
+    if "column" in kwargs:
+        return frame[kwargs["column"]].isna()
+    a, b = frame[kwargs["column_A"]].isna(), frame[kwargs["column_B"]].isna()
+    rule = kwargs.get("ignore_row_if", "both_values_are_missing")
+    if rule == "both_values_are_missing":
+        return a & b
+    if rule == "either_value_is_missing":
+        return a | b
+    return pd.Series(False, index=frame.index)
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _null_last(value: Any) -> tuple:
+    parts = value if isinstance(value, tuple) else (value,)
+    return tuple((True, 0) if _is_null(part) else (False, part) for part in parts)
+
+
+def weighted_result(expectation: Mapping[str, Any], result: Mapping[str, Any], frame: pd.DataFrame) -> dict[str, Any]:
+    """GX's result on a grouped frame, as counts of the rows the groups stand for.
+
+    Raises RuntimeError if GX's groups disagree with the grouping: a group counted
+    neither as GX counted it, or rejected by GX although DuckDB's SQL form accepted its
+    rows (pushdown.accepted_sql would be wrong, and the rows behind it unchecked).
+    """
+    check = expectation["meta"]["check_name"]
+    if "unexpected_count" not in result:
+        raise RuntimeError(f"{check}: {expectation['type']} reports no unexpected rows, so it cannot count groups")
+    weights = frame[ROW_COUNT_COLUMN]
+    index = list(result.get("unexpected_index_list") or [])
+    values = list(result.get("unexpected_list") or [])
+    missing = _missing(expectation, frame)
+    if len(index) != int(result.get("unexpected_count") or 0) or int(missing.sum()) != int(result.get("missing_count") or 0):
+        raise RuntimeError(f"{check}: GX's counts of groups differ from the grouping's")
+    accepted = frame.get(accepted_column(check))
+    if accepted is not None and bool(accepted.loc[index].any()):
+        raise RuntimeError(
+            f"{check}: GX rejects rows that the SQL form of {expectation['type']} accepted (pipelines/validation/pushdown.py)"
+        )
+    element_count = int(weights.sum())
+    missing_count = int(weights[missing].sum())
+    unexpected_count = int(weights.loc[index].sum())
+    checked = element_count - missing_count
+    counts: dict[Any, int] = {}
+    for value, group in zip(values, index, strict=False):
+        counts[value] = counts.get(value, 0) + int(weights.loc[group])
+    try:  # as GX ranks them: most rows first, then by value (NULLs last, so the order is defined)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], _null_last(item[0])))
+    except TypeError:  # values of different types: by count alone
+        ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return {
+        "element_count": element_count,
+        "missing_count": missing_count,
+        "unexpected_count": unexpected_count,
+        "unexpected_percent": unexpected_count / checked * 100 if checked else None,
+        "partial_unexpected_counts": [{"value": v, "count": n} for v, n in ranked[: EXAMPLE_COUNT * 4]],
+        "partial_unexpected_list": values[: EXAMPLE_COUNT * 4],
+    }
 
 
 def _columns_of(expectation: Mapping[str, Any]) -> list[str]:

@@ -3,28 +3,37 @@
 GX 1.x validates one column (or a pair) at a time. The rules it owns that compare columns
 of a row (a spell's end against its start), a row against the person's previous row (the
 Kela counter), or the cells of a relation in the published table (no relation with exactly
-one suppressed cell) are computed here, in plain pandas, as boolean columns that the
-suites then check with built-in expectations (`expect_column_values_to_be_in_set` with
-`[true]`). Each function is pure: it returns a new frame and never modifies its input. A
-helper column is True where the rule holds *or does not apply*, never NULL, because GX's
-set expectations skip NULLs.
+one suppressed cell) are computed here as boolean columns that the suites then check with
+built-in expectations (`expect_column_values_to_be_in_set` with `[true]`). A helper column
+is True where the rule holds *or does not apply*, never NULL, because GX's set
+expectations skip NULLs.
+
+The warehouse suites' rules are SQL (`CHECKED_ROWS`), one query per suite over a relation
+named `source` (the table's rows): DuckDB evaluates them where the rows lie, and the
+checks group the result before GX sees it (pushdown.py). The `prepare_*` functions run
+the very same SQL on a DataFrame (tests, and any frame a loader gives), so each rule has
+one text. The published table's rules stay in pandas: they run on the small frame about
+to be published, inside the publishing step.
 
 The additive relations between the rows of the marts (total = male + female, region =
 sum of its municipalities, structural = sum of its groups, counts not negative) are not
 here: dbt tests them, once, in dbt_project/models/marts/_marts.yml.
 
-One function per suite (see `PREPARE_BY_SUITE`); a suite that needs none is absent.
+One entry per suite (see `PREPARE_BY_SUITE`); a suite that needs none is absent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from pipelines.core import indicators
 from pipelines.core.identity_codes import code_like_mask
+from pipelines.core.months import parse_month
 
 # --- Indicators (METRICS.md; dbt_project/macros/indicators.sql holds the same lists) ---
 
@@ -59,94 +68,201 @@ def is_count_indicator(indicator: pd.Series) -> pd.Series:
     return ~indicator.astype("string").str.endswith("_eur").fillna(False).astype(bool)
 
 
-def _as_bool(values: pd.Series) -> pd.Series:
-    """Booleans with NULL as False, as plain numpy bool (GX's set checks skip NULLs)."""
-    return values.astype("boolean").fillna(False).astype(bool)
+def _sql_text(values: Iterable[str]) -> str:
+    """A list of SQL string literals (the codes here are plain snake_case)."""
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
 
 
-def _as_datetime(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values)
+# --- The warehouse suites' rules, in SQL over `source` ------------------------------------
+# Each query returns one row per checked row of `source`: the columns the suite's
+# expectations name (and those their observed texts sum), and the helper columns.
+# `coalesce(..., false)` is SQL's "NULL as False"; a comparison with a NULL side is a rule
+# that does not apply, hence True.
 
 
-def _month_start(values: pd.Series) -> pd.Series:
-    return _as_datetime(values).dt.to_period("M").dt.to_timestamp()
+@dataclass(frozen=True)
+class CheckedRows:
+    """A suite's rows as SQL over `source`. `month_column`: the month of a row, in `source`
+    and in the result. `previous_month`: the rows of the month before the first checked
+    one are read as well, as context only (the Kela counter's previous rows); then the
+    result has rows of that month too, and only the checked months' rows are validated."""
+
+    sql: str
+    month_column: str
+    previous_month: bool = False
 
 
-# --- One prepare function per suite ------------------------------------------------------
+# Blank (whitespace only) is no service; these are what str.strip() removes in ASCII.
+_WHITESPACE = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"
+
+SPELLS_SQL = f"""
+select
+    *,
+    coalesce(spell_start is null or spell_end is null or spell_end >= spell_start, true)
+        as spell_end_not_before_start,
+    coalesce(status = 'PALVELU', false) = coalesce(trim(service, {_WHITESPACE}) <> '', false)
+        as service_present_iff_in_service
+from source
+"""
+
+_GROUP_FLAGS = [f"coalesce(is_{name}, false)" for name in STRUCTURAL_GROUPS]
+_MEMBERS = " + ".join(f"cast({flag} as integer)" for flag in _GROUP_FLAGS)
+_NEEDS_UNEMPLOYED = " or ".join(_GROUP_FLAGS[:3])  # long-term, equivalent, returned
+_SERVICE_TO_SERVICE = _GROUP_FLAGS[3]
+assert STRUCTURAL_GROUPS[3] == "service_to_service"
+
+PERSON_MONTH_SQL = f"""
+select
+    *,
+    ({_MEMBERS}) <= 1 as structural_groups_disjoint,
+    coalesce(is_structural_unemployed, false) = (({_MEMBERS}) >= 1) as structural_equals_any_group,
+    (not ({_NEEDS_UNEMPLOYED}) or coalesce(is_unemployed, false))
+        and (not {_SERVICE_TO_SERVICE} or coalesce(is_in_services, false)) as structural_groups_match_state,
+    coalesce(run_start is null or count_date is null or run_start <= count_date, true)
+        as run_start_not_after_count_date
+from source
+"""
+
+# The look-back concerns the jobseeker indicators; structural_inflow also depends on the
+# previous month, so it may be incomplete in a complete month. Kela: never incomplete.
+INDICATORS_SQL = f"""
+with flagged as (
+    select
+        *,
+        coalesce(indicator in ({_sql_text(JOBSEEKER_INDICATORS)}) and indicator <> 'structural_inflow', false)
+            as is_jobseeker,
+        coalesce(starts_with(indicator, 'tmt_'), false) as is_kela,
+        coalesce(status = 'incomplete', false) as is_incomplete,
+        coalesce(status in ('incomplete', 'not_available'), false) as ok_when_short
+    from source
+)
+select
+    * exclude (is_jobseeker, is_kela, is_incomplete, ok_when_short),
+    (value is null or isnan(value)) = coalesce(status in ({_sql_text(sorted(UNAVAILABLE_STATUSES))}), false)
+        as value_null_iff_unavailable,
+    not (is_jobseeker and coalesce(lookback_complete = false, false) and not ok_when_short)
+        and not (is_jobseeker and coalesce(lookback_complete = true, false) and is_incomplete)
+        and not (is_jobseeker and lookback_complete is null)
+        and not (is_kela and is_incomplete) as status_consistent_with_lookback
+from flagged
+"""
+
+# Both shares are whole cents: float noise is allowed on top of the one-cent tolerance.
+KELA_SHARES_SQL = f"""
+select
+    *,
+    not coalesce(has_rule, false)
+        or coalesce(abs(cast(invoiced_share_eur as double) - cast(expected_share_eur as double))
+                    <= {SHARE_TOLERANCE_EUR} + 1e-9, false) as share_agrees_within_cent
+from source
+"""
+
+# The Kela counter from row to row (prepare_counter_steps says the rule in words).
+COUNTER_STEPS_SQL = """
+with payments as not materialized (
+    select
+        person_id,
+        cast(date_trunc('month', month) as date) as month,
+        source_line,
+        cast(paid_days as bigint) as paid_days,
+        cast(cumulative_days as bigint) as cumulative_days
+    from source
+),
+
+delivered as (
+    select month, row_number() over (order by month) as delivered_number
+    from (select distinct month from payments)
+),
+
+ordered as (
+    select
+        payments.*,
+        delivered.delivered_number,
+        lag(month) over person_rows as previous_month,
+        lag(cumulative_days) over person_rows as previous_cumulative_days,
+        lag(delivered.delivered_number) over person_rows as previous_delivered_number,
+        person_id is not null and row_number() over person_rows > 1 as has_previous_row
+    from payments
+    left join delivered using (month)
+    window person_rows as (
+        partition by person_id order by month, cumulative_days, paid_days desc
+    )
+),
+
+stepped as (
+    select
+        *,
+        has_previous_row and previous_cumulative_days is not null as has_previous,
+        -- every calendar month between the two rows was delivered: as many delivered
+        -- months lie between them as calendar months
+        coalesce(
+            month = previous_month
+            or delivered_number - previous_delivered_number = datediff('month', previous_month, month),
+            false
+        ) as gap_free
+    from ordered
+)
+
+select
+    month,
+    source_line,
+    previous_month,
+    previous_cumulative_days,
+    paid_days,
+    cumulative_days,
+    case when has_previous and gap_free then previous_cumulative_days + paid_days end
+        as expected_cumulative_days,
+    not has_previous or coalesce(cumulative_days >= previous_cumulative_days, true) as counter_not_decreasing,
+    not (has_previous and gap_free) or coalesce(cumulative_days = previous_cumulative_days + paid_days, true)
+        as counter_step_ok
+from stepped
+"""
+
+CHECKED_ROWS: dict[str, CheckedRows] = {
+    "stg_register__jobseeker_spells": CheckedRows(SPELLS_SQL, "delivery_month"),
+    "stg_kela__tmt_payments": CheckedRows("select * from source", "delivery_month"),
+    "fct_person_month_status": CheckedRows(PERSON_MONTH_SQL, "month"),
+    "fct_indicators_monthly": CheckedRows(INDICATORS_SQL, "month"),
+    "fct_kela_payment_shares": CheckedRows(KELA_SHARES_SQL, "month"),
+    "kela_counter_steps": CheckedRows(COUNTER_STEPS_SQL, "month", previous_month=True),
+}
+
+
+def run_on_frame(frame: pd.DataFrame, sql: str, parameters: Sequence[object] = ()) -> pd.DataFrame:
+    """`sql` (over `source`) on `frame`, in a DuckDB of its own; `frame` is not modified."""
+    connection = duckdb.connect()
+    try:
+        connection.register("source", frame)
+        return connection.execute(sql, list(parameters)).df()
+    finally:
+        connection.close()
+
+
+# --- One prepare function per suite: the suite's SQL on a DataFrame -------------------------
 
 
 def prepare_spells_frame(spells: pd.DataFrame) -> pd.DataFrame:
     """stg_register__jobseeker_spells: a spell's end is not before its start; a service
     is given exactly for the spells in a service (`status = PALVELU`)."""
-    out = spells.copy()
-    start = _as_datetime(out["spell_start"])
-    end = _as_datetime(out["spell_end"])
-    out["spell_end_not_before_start"] = (start.isna() | end.isna() | (end >= start)).astype(bool)
-    in_service = (out["status"].astype("string") == "PALVELU").fillna(False)
-    service = out["service"].astype("string").str.strip()
-    has_service = service.notna() & (service != "").fillna(False)
-    out["service_present_iff_in_service"] = (in_service == has_service).astype(bool)
-    return out
+    return run_on_frame(spells, SPELLS_SQL)
 
 
 def prepare_person_month_frame(persons: pd.DataFrame) -> pd.DataFrame:
     """fct_person_month_status: the four structural groups are disjoint, structural is
     their OR, each group has the state it needs, and the run starts by the count date."""
-    out = persons.copy()
-    groups = pd.DataFrame({name: _as_bool(out[f"is_{name}"]) for name in STRUCTURAL_GROUPS})
-    members = groups.sum(axis=1)
-    out["structural_groups_disjoint"] = (members <= 1).astype(bool)
-    out["structural_equals_any_group"] = (_as_bool(out["is_structural_unemployed"]) == (members >= 1)).astype(bool)
-    unemployed = _as_bool(out["is_unemployed"])
-    in_services = _as_bool(out["is_in_services"])
-    needs_unemployed = groups[["long_term_unemployed", "equivalent_long_term_unemployed", "returned_from_services"]].any(axis=1)
-    out["structural_groups_match_state"] = (
-        (~needs_unemployed | unemployed) & (~groups["service_to_service"] | in_services)
-    ).astype(bool)
-    run_start = _as_datetime(out["run_start"])
-    count_date = _as_datetime(out["count_date"])
-    out["run_start_not_after_count_date"] = (run_start.isna() | count_date.isna() | (run_start <= count_date)).astype(bool)
-    return out
+    return run_on_frame(persons, PERSON_MONTH_SQL)
 
 
 def prepare_indicators_frame(indicators: pd.DataFrame) -> pd.DataFrame:
     """fct_indicators_monthly: NULL values exactly where unavailable, and statuses
     consistent with the look-back flag (the relations between rows are dbt's tests)."""
-    out = indicators.copy()
-    value = out["value"].astype("float64")
-
-    status = out["status"].astype("string")
-    unavailable = status.isin(UNAVAILABLE_STATUSES).fillna(False)
-    out["value_null_iff_unavailable"] = (value.isna() == unavailable).astype(bool)
-
-    # The look-back concerns the jobseeker indicators; structural_inflow also depends on
-    # the previous month, so it may be incomplete in a complete month. Kela: never.
-    lookback = out["lookback_complete"].astype("boolean")
-    indicator = out["indicator"].astype("string")
-    jobseeker = indicator.isin(JOBSEEKER_INDICATORS).fillna(False) & (indicator != "structural_inflow").fillna(False)
-    kela = indicator.str.startswith("tmt_").fillna(False)
-    incomplete = (status == "incomplete").fillna(False)
-    ok_when_short = status.isin(["incomplete", "not_available"]).fillna(False)
-    consistent = pd.Series(True, index=out.index)
-    consistent &= ~(jobseeker & (lookback == False).fillna(False) & ~ok_when_short)  # noqa: E712
-    consistent &= ~(jobseeker & (lookback == True).fillna(False) & incomplete)  # noqa: E712
-    consistent &= ~(jobseeker & lookback.isna())
-    consistent &= ~(kela & incomplete)
-    out["status_consistent_with_lookback"] = consistent.astype(bool)
-    return out
+    return run_on_frame(indicators, INDICATORS_SQL)
 
 
 def prepare_kela_shares_frame(shares: pd.DataFrame) -> pd.DataFrame:
     """fct_kela_payment_shares: where a rule covers the month, Kela's invoiced share and
     the recomputed one agree within a cent (a finding for the controller, not an error)."""
-    out = shares.copy()
-    has_rule = _as_bool(out["has_rule"])
-    invoiced = pd.to_numeric(out["invoiced_share_eur"], errors="coerce").astype("float64")
-    expected = pd.to_numeric(out["expected_share_eur"], errors="coerce").astype("float64")
-    # Both are whole cents: allow float noise on top of the one-cent tolerance.
-    agrees = ((invoiced - expected).abs() <= SHARE_TOLERANCE_EUR + 1e-9).fillna(False)
-    out["share_agrees_within_cent"] = (~has_rule | agrees).astype(bool)
-    return out
+    return run_on_frame(shares, KELA_SHARES_SQL)
 
 
 def prepare_counter_steps(
@@ -174,72 +290,32 @@ def prepare_counter_steps(
 
     Rows without a previous row pass both. `months`, if given, keeps only the rows of
     those months in the result (earlier months still serve as the previous rows). The
-    result holds no person identifier.
+    result holds no person identifier. The rule is COUNTER_STEPS_SQL; this shapes the
+    frame into the columns it reads.
     """
     frame = payments
     if "benefit" in frame.columns:
         frame = frame[(frame["benefit"].astype("string") == "TMT").fillna(False)]
     month_column = "month" if "month" in frame.columns else "delivery_month"
-    steps = pd.DataFrame(
+    source = pd.DataFrame(
         {
             "person_id": frame["person_id"].astype("string"),
-            "month": _month_start(frame[month_column]),
+            "month": pd.to_datetime(frame[month_column]),
             "source_line": frame["source_line"] if "source_line" in frame.columns else pd.NA,
             "paid_days": pd.to_numeric(frame["paid_days"]).astype("Int64"),
             "cumulative_days": pd.to_numeric(frame["cumulative_days"]).astype("Int64"),
         }
     )
-    steps = steps.sort_values(
-        ["person_id", "month", "cumulative_days", "paid_days"],
-        ascending=[True, True, True, False],
-        kind="mergesort",
-    ).reset_index(drop=True)
-
-    same_person = steps["person_id"].eq(steps["person_id"].shift(1)).fillna(False).astype(bool)
-    steps["previous_month"] = steps["month"].shift(1).where(same_person)
-    steps["previous_cumulative_days"] = steps["cumulative_days"].shift(1).where(same_person)
-    has_previous = same_person & steps["previous_cumulative_days"].notna()
-
-    # A step is checkable when every calendar month strictly between the previous row's
-    # month and this one was delivered (is in the frame): count the undelivered months
-    # up to each month and compare.
-    this_number = (steps["month"].dt.year * 12 + steps["month"].dt.month).to_numpy(dtype="float64")
-    prev_number = (steps["previous_month"].dt.year * 12 + steps["previous_month"].dt.month).to_numpy(dtype="float64")
-    gap_free = np.zeros(len(steps), dtype=bool)
-    if len(steps):
-        first, last = int(np.nanmin(this_number)), int(np.nanmax(this_number))
-        delivered = np.zeros(last - first + 1, dtype=bool)
-        delivered[np.unique(this_number.astype(int)) - first] = True
-        undelivered_up_to = np.cumsum(~delivered)  # index k: months first..first+k
-        known = ~np.isnan(prev_number)
-        this_index = this_number[known].astype(int) - first
-        prev_index = prev_number[known].astype(int) - first
-        # undelivered months in (prev, this): those up to this-1 minus those up to prev
-        between = undelivered_up_to[np.maximum(this_index - 1, 0)] - undelivered_up_to[prev_index]
-        gap_free[known] = np.where(this_index > prev_index, between == 0, True)
-    gap_free = pd.Series(gap_free, index=steps.index)
-    expected = steps["previous_cumulative_days"] + steps["paid_days"]
-    steps["expected_cumulative_days"] = expected.where(has_previous & gap_free)
-    not_decreasing = (steps["cumulative_days"] >= steps["previous_cumulative_days"]).fillna(True)
-    steps["counter_not_decreasing"] = (~has_previous | not_decreasing).astype(bool)
-    step_ok = (steps["cumulative_days"] == steps["expected_cumulative_days"]).fillna(True)
-    steps["counter_step_ok"] = (~(has_previous & gap_free) | step_ok).astype(bool)
-
+    if "source_line" not in frame.columns:
+        source["source_line"] = pd.Series(pd.NA, index=source.index, dtype="Int64")
+    sql = f"select * from ({COUNTER_STEPS_SQL})"
+    parameters: list[object] = []
     if months is not None:
-        wanted = _month_start(pd.Series(list(months)))
-        steps = steps[steps["month"].isin(set(wanted))]
-    columns = [
-        "month",
-        "source_line",
-        "previous_month",
-        "previous_cumulative_days",
-        "paid_days",
-        "cumulative_days",
-        "expected_cumulative_days",
-        "counter_not_decreasing",
-        "counter_step_ok",
-    ]
-    return steps[columns].reset_index(drop=True)
+        wanted = sorted({parse_month(month) for month in months})
+        sql += " where month in (" + (", ".join("?" for _ in wanted) or "null") + ")"
+        parameters = list(wanted)
+    steps = run_on_frame(source, sql + " order by month, source_line", parameters)
+    return steps.reset_index(drop=True)
 
 
 def contains_identity_code(values: pd.Series) -> pd.Series:

@@ -46,12 +46,3 @@ def test_run_months_from_tags():
     assert run_months(range_tags("2010-11", "2011-01")) == [date(2010, 11, 1), date(2010, 12, 1), date(2011, 1, 1)]
     assert run_months({}) is None
 
-
-def test_checks_validate_consecutive_months_in_bounded_chunks():
-    from pipelines.validation.warehouse_checks import pack_months
-
-    months = [date(2010, m, 1) for m in range(1, 6)]
-    rows = dict(zip(months, [900, 900, 300, 2500, 100]))
-    assert pack_months(rows, limit=2100) == [months[:3], [months[3]], [months[4]]]
-    assert pack_months(rows, limit=2000) == [months[:2], [months[2]], [months[3]], [months[4]]]
-    assert pack_months({}, limit=10) == []

@@ -302,21 +302,3 @@ def test_read_table_is_read_only_and_refuses_odd_names(warehouse):
     connection = duckdb.connect(str(warehouse))
     assert connection.execute("select count(*) from marts.t").fetchone() == (3,)
     connection.close()
-
-
-def test_chunks_combine_into_one_outcome_per_expectation():
-    from pipelines.validation.gx_runner import ExpectationOutcome, combine_outcomes
-
-    def outcome(success, observed, unexpected):
-        return ExpectationOutcome("counts_not_negative", "expect_x", "error", success, "d", observed, unexpected, 10)
-
-    combined = combine_outcomes(
-        [[outcome(True, "ok", 0)], [outcome(False, "2 rows below 0", 2)], [outcome(False, "1 row below 0", 1)]],
-        ["2010-01", "2010-02", "2010-03"],
-    )
-    assert len(combined) == 1
-    only = combined[0]
-    assert not only.success and only.unexpected_count == 3 and only.element_count == 30
-    assert only.observed.startswith("2 of 3 months (2010-02, 2010-03): 2 rows below 0")
-    single = combine_outcomes([[outcome(False, "2 rows below 0", 2)]], ["all"])
-    assert single[0].observed == "2 rows below 0"
