@@ -494,6 +494,39 @@ def outcomes_frame(outcomes_by_suite: Mapping[str, Sequence[ExpectationOutcome]]
     return pd.DataFrame(rows, columns=["asset", "check_name", "severity", "passed", "description", "observed"])
 
 
+def combine_outcomes(parts: Sequence[Sequence[ExpectationOutcome]], labels: Sequence[str]) -> list[ExpectationOutcome]:
+    """One suite validated part by part (months at a time, so memory is bounded by a part,
+    not by the history: the published-table checks of a long publication): an expectation
+    is met when every part meets it; the observed text names the parts that did not, and
+    the first one's observation."""
+    if len(parts) <= 1:
+        return list(parts[0]) if parts else []
+    combined = []
+    for index, first in enumerate(parts[0]):
+        outcomes = [part[index] for part in parts]
+        failed = [(label, o) for label, o in zip(labels, outcomes, strict=True) if not o.success]
+        counts = [o.unexpected_count for o in outcomes if o.unexpected_count is not None]
+        elements = [o.element_count for o in outcomes if o.element_count is not None]
+        if failed:
+            where = ", ".join(label for label, _ in failed[:3]) + (" …" if len(failed) > 3 else "")
+            observed = observed_text(f"{len(failed)} of {len(parts)} months ({where}): {failed[0][1].observed}")
+        else:
+            observed = observed_text(f"{len(parts)} months, all met; {labels[0]}: {first.observed}")
+        combined.append(
+            ExpectationOutcome(
+                check_name=first.check_name,
+                expectation_type=first.expectation_type,
+                severity=first.severity,
+                success=not failed,
+                description=first.description,
+                observed=observed,
+                unexpected_count=sum(counts) if counts else None,
+                element_count=sum(elements) if elements else None,
+            )
+        )
+    return combined
+
+
 def blocking_failures(outcomes: Iterable[ExpectationOutcome]) -> list[ExpectationOutcome]:
     """The failed checks that block publishing."""
     return [o for o in outcomes if not o.success and o.blocking]
