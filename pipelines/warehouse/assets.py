@@ -24,6 +24,7 @@ from pipelines.core.settings import Settings, secrets_withheld_from_children
 from pipelines.core.source_registry import JOBSEEKER_SPELLS
 from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
 from pipelines.resources import SettingsResource
+from pipelines.validation.gx_runner import load_in_background
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_windows
 from pipelines.warehouse.profile import write_run_profile
 from pipelines.warehouse.project import kaira_dbt_project, run_target_path
@@ -134,6 +135,9 @@ def kaira_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     reporting their events (a failure raises and fails the step); the last one's events
     are the step's materializations and checks."""
     config = settings.settings
+    # The checks after dbt need great_expectations (seconds to import): import it on the
+    # other core while this process only waits for dbt.
+    load_in_background()
     window = context.partition_time_window
     windows = month_windows(
         window.start.date(), window.end.date(), delivered_rows_by_month(config), config.dbt_window_rows
