@@ -8,7 +8,10 @@ for 24 months (2005-01 .. 2006-12, about 1.2 million persons) and then repeats i
 times, each copy shifted by a whole number of 24-month cycles: every date, file month and
 payment month moves forward by 24 x k months (a 29 February that lands in a common year
 becomes the 28th), spell ids get the cycle as a suffix, identity codes stay (the same
-synthetic people live the period again, two years older each time). The result covers
+synthetic people live the period again, two years older each time), and Kela's day
+counter (kertyneet_paivat) grows by 600 x k, more than 24 months of paid days, so that it
+never decreases from one cycle to the next (the check kela_counter_never_decreases stops
+a run whose counter goes back, as the first try of this history showed). The result covers
 2005-01 .. 2024-12, 240 months of national-scale deliveries, with the synthetic marker.
 It is a workload for the pipeline's time and memory, not a model of twenty years.
 
@@ -28,6 +31,8 @@ import duckdb
 FIRST, LAST = "2005-01", "2006-12"
 CYCLES = 10
 CYCLE_MONTHS = 24
+# Kela's counter grows by at most 23 paid days a month: 600 a cycle keeps it rising.
+COUNTER_STEP = 600
 
 
 def shifted_month(month: str, months: int) -> str:
@@ -80,7 +85,8 @@ def write_history(landing: Path) -> dict:
                 landing / "kela" / f"tmt_{month}.csv",
                 landing / "kela" / f"tmt_{new_month}.csv",
                 "select henkilotunnus, strftime(cast(maksukuukausi || '-01' as date) + interval " + str(shift)
-                + " month, '%Y-%m') as maksukuukausi, kuntanumero, etuus, maksetut_paivat, kertyneet_paivat, "
+                + " month, '%Y-%m') as maksukuukausi, kuntanumero, etuus, maksetut_paivat, "
+                + f"cast(kertyneet_paivat as integer) + {COUNTER_STEP * cycle} as kertyneet_paivat, "
                 "maksettu_eur, kuntaosuus_eur from read_csv('{source}', delim = ';', header = true, all_varchar = true)",
             )
         for source in rows:
