@@ -309,11 +309,20 @@ def generate(out: str, start: str, end: str, scale: str, population: float = 1.0
 
 
 def pipeline_run(first: str, last: str) -> dict:
-    """`run_months(first, last)` through Dagster, with the instance of $DAGSTER_HOME."""
+    """`run_months(first, last)` through Dagster, with the instance of $DAGSTER_HOME, after
+    the settings check that `kaira run` makes first (it records the settings of a first
+    run: without the record, a first backfill that fails before publishing leaves months
+    that no later partial run may publish)."""
     import dagster as dg
 
+    from pipelines.cli.commands import held_months
     from pipelines.cli.runner import run_months
+    from pipelines.core.configuration import plan_run
+    from pipelines.core.months import months_between
+    from pipelines.core.settings import load_settings
 
+    settings = load_settings()
+    plan_run(settings, months_between(first, last), held_months(settings))
     instance = dg.DagsterInstance.get()
     outcome = run_months(first, last, instance=instance)
     return {"run_ids": outcome.run_ids, "success": outcome.success, "failure": outcome.failure}
