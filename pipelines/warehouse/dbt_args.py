@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from pipelines.core.months import next_month
 from pipelines.core.settings import Settings
 
 
@@ -43,19 +44,14 @@ def month_windows(
     windows: list[tuple[date, date]] = []
     window_start, rows, month = start, 0, start
     while month < end:
-        following = _next_month(month)
         month_rows = rows_by_month.get(month, 0)
         if month > window_start and rows + month_rows > max_rows:
             windows.append((window_start, month))
             window_start, rows = month, 0
         rows += month_rows
-        month = following
+        month = next_month(month)
     windows.append((window_start, end))
     return windows
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def dbt_vars(settings: Settings, start: date | datetime | None, end: date | datetime | None) -> dict:
