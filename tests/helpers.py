@@ -3,6 +3,7 @@ consistent indicator mart."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -190,3 +191,17 @@ def indicator_cells(month: pd.Timestamp | None = None, lookback_complete: bool =
             }
         )
     return pd.DataFrame(records)
+
+
+def read_spells(path: Path) -> list[dict[str, str]]:
+    """A landing jobseeker file's rows, to redeliver it changed (`write_spells`)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def write_spells(path: Path, rows: list[dict[str, str]]) -> None:
+    """Rows back into a landing jobseeker file, in the columns of the first row."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

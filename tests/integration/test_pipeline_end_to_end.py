@@ -27,7 +27,7 @@ from pipelines.publish.tables import (
     TARGET_COLUMNS,
 )
 from tests.conftest import SAMPLE_FIRST, SAMPLE_LAST
-from tests.helpers import TEST_KEY, copied_pipeline_run, query
+from tests.helpers import TEST_KEY, copied_pipeline_run, query, read_spells, write_spells
 
 pytestmark = pytest.mark.e2e
 
@@ -196,18 +196,6 @@ def _dbt_window_lines(instance, run_id: str) -> list[str]:
         for entry in instance.all_logs(run_id)
         if entry.step_key == "kaira_monthly_models" and entry.user_message.startswith("dbt window")
     ]
-
-
-def read_spells(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter=";"))
-
-
-def write_spells(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def test_a_redelivery_changes_its_month_and_later_months_never_earlier_ones(pipeline):

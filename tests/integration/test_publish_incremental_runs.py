@@ -15,7 +15,6 @@ controls and checks every month: the carried publication must equal it row for r
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from datetime import date
@@ -31,7 +30,7 @@ from pipelines.publish.assets import published_tables
 from pipelines.publish.incremental import FINGERPRINTS_NAME
 from pipelines.resources import SettingsResource, WarehouseResource
 from tests.conftest import SAMPLE_FIRST, SAMPLE_LAST
-from tests.helpers import copied_pipeline_run, file_mode, query
+from tests.helpers import copied_pipeline_run, file_mode, query, read_spells, write_spells
 
 pytestmark = pytest.mark.e2e
 
@@ -100,18 +99,6 @@ def test_a_run_of_the_last_month_carries_the_others_and_publishes_what_a_full_re
     assert plan["carried_months"] == f"{FIRST}..2009-07"
     assert file_mode(fingerprints(settings)) == 0o600  # fingerprints of unsuppressed figures: owner-only
     assert_same_as_a_full_republication(settings, instance)
-
-
-def read_spells(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter=";"))
-
-
-def write_spells(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 UNEMPLOYED_IN_KAJAANI = ("select value, status from indicators_monthly where month = ? and area_code = 'KU205' "
