@@ -10,6 +10,7 @@ import dagster as dg
 from pipelines.automation.failure_alert import run_failure_alert
 from pipelines.automation.schedule import monthly_schedule
 from pipelines.automation.sensor import landing_sensor
+from pipelines.core.collector import freeze_loaded
 from pipelines.jobs import monthly_job, official_job, reference_job
 from pipelines.publish.assets import published_tables
 from pipelines.reports.assets import followup_reports
@@ -43,3 +44,7 @@ defs = dg.Definitions(
     # multiprocess executor ran both ingest steps at once and one failed on the file lock).
     executor=dg.in_process_executor,
 )
+
+# The definitions (and the dbt manifest they hold) live as long as the process: out of the
+# garbage collector's way (pipelines/core/collector.py).
+freeze_loaded()

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipelines.core.collector import freeze_loaded
 from pipelines.core.identity_codes import REDACTED, contains_code_like
 from pipelines.core.identity_codes import redact as redact_identity_codes
 from pipelines.package_files import (
@@ -202,6 +203,8 @@ def _data_source():
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         _STATE["context"] = context
         _STATE["source"] = context.data_sources.add_pandas(_DATA_SOURCE)
+        # Great Expectations and its imports live as long as the process (pipelines/core/collector.py).
+        freeze_loaded()
     return _STATE["source"]
 
 
