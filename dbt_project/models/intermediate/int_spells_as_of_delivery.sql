@@ -53,6 +53,10 @@ version_months as (
         versions.municipality_code
     from versions
     cross join window_months
+    -- Versions valid in no month of the window give an empty series: leaving them out
+    -- first spares building it for most of the look-back's versions.
+    where versions.delivery_month <= window_months.last_month
+        and (versions.valid_until is null or versions.valid_until > window_months.first_month)
 
 ),
 
