@@ -80,7 +80,9 @@ final as (
             -- ended before the next delivery: stays as it was until a later delivery holds it
             else next_holding.next_holding_delivery
         end as valid_until,
-        with_next_delivery.person_key,
+        -- The pseudonym, not its integer key: the key is computed for the versions that
+        -- matter (int_spells_as_of_delivery), a fraction of the look-back's.
+        with_next_delivery.person_id,
         with_next_delivery.birth_date,
         with_next_delivery.sex,
         with_next_delivery.spell_id,

@@ -42,7 +42,7 @@ version_months as (
             ),
             interval 1 month
         )) as date) as as_of_month,
-        versions.person_key,
+        versions.person_id,
         versions.birth_date,
         versions.sex,
         versions.spell_id,
@@ -66,7 +66,7 @@ relevant as (
     select
         version_months.as_of_month,
         months.count_date,
-        version_months.person_key,
+        {{ person_key('version_months.person_id') }} as person_key,
         version_months.birth_date,
         version_months.sex,
         version_months.spell_id,

@@ -11,11 +11,9 @@ renamed as (
     select
         cast(delivery_month as date) as delivery_month,
         cast(person_id as varchar) as person_id,
-        -- The pseudonym's first 128 bits as an integer: what the models join and partition
-        -- persons on, 16 bytes against a 64-character string (half the memory of the
-        -- classification). A hard cast, so a pseudonym that is not hex fails the build; the
-        -- test person_key_has_one_pseudonym fails it should two pseudonyms ever share a key.
-        cast('0x' || substr(person_id, 1, 32) as uhugeint) as person_key,
+        -- What the models join and partition persons on (macros/person_key.sql): half the
+        -- memory of the classification against the 64-character pseudonym.
+        {{ person_key('person_id') }} as person_key,
         cast(birth_date as date) as birth_date,
         cast(sex as varchar) as sex,
         cast(spell_id as varchar) as spell_id,
