@@ -27,7 +27,7 @@ from pipelines.resources import SettingsResource
 from pipelines.validation.gx_runner import load_in_background
 from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_windows
 from pipelines.warehouse.profile import write_run_profile
-from pipelines.warehouse.project import kaira_dbt_project, run_target_path
+from pipelines.warehouse.project import KairaDbtCliResource, kaira_dbt_project, run_target_path
 from pipelines.warehouse.reference_state import record_reference_built, seeds_fingerprint
 
 MONTHLY_SELECTION = "path:models/staging path:models/marts"
@@ -67,9 +67,9 @@ def shared_source_writers(manifest: Mapping[str, Any], unique_id: str) -> dict[d
     return shared
 
 
-def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> DbtCliResource:
-    """The dbt resource pointed at the profile of this run's warehouse."""
-    return DbtCliResource(
+def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> KairaDbtCliResource:
+    """Kaira's dbt resource (project.py) pointed at the profile of this run's warehouse."""
+    return KairaDbtCliResource(
         project_dir=dbt.project_dir, dbt_executable=dbt.dbt_executable, profiles_dir=str(write_run_profile(settings))
     )
 
@@ -82,7 +82,7 @@ def dbt_build(
     folder: left to dagster-dbt they would go into the project, which in an installed
     package is site-packages.
 
-    dbt is started (inside `cli()`, as is `dbt --version`) with the pseudonymisation key
+    dbt is started (inside `cli()`) with the pseudonymisation key
     withheld from the environment that dagster-dbt copies for it, and under umask 077,
     which the child keeps: the warehouse file, its WAL and dbt's target and logs it
     creates are owner-only (pipelines/core/private_files.py)."""
