@@ -85,7 +85,7 @@ DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
 # backfill runs dbt window by window (each the models and tests of its months, in order),
 # so DuckDB's memory does not grow with the months of a backfill: the classification's
 # working set is about a gigabyte per million rows. 8 million keeps the 200,000-person,
-# 30-month benchmark in one invocation (each more costs dbt's start-up, about 5 s) and cuts
+# 30-month benchmark in one invocation (each more costs dbt's start-up, about 2 s) and cuts
 # a national backfill into windows of about 16 months.
 DEFAULT_DBT_WINDOW_ROWS = 8_000_000
 
