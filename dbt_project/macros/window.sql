@@ -1,12 +1,41 @@
-{#- The processing window from the vars that Dagster builds from a partition range.
-    `column` is a month (first day). Without vars the window is open: every month. -#}
+{#- The processing window, which Dagster sets from a partition range: the first day of the
+    first month (inclusive) and of the month after the last (exclusive), from the environment
+    variables KAIRA_DBT_MONTH_START and KAIRA_DBT_MONTH_END. An unset or empty one leaves its
+    end open; without either, every month.
+
+    Why environment variables read only at execution, not vars: dbt reuses its saved parse
+    of the project (partial parsing) only while the --vars stay the same, and the window
+    changes from run to run; a full parse cost every dbt invocation over a second. At parse
+    time (`execute` false) no window is read, so the saved parse does not depend on it:
+    the compiled SQL of the run has the window, the parse has none. -#}
+{% macro month_window() -%}
+    {%- if not execute -%}
+        {{ return({'start': none, 'end': none}) }}
+    {%- endif -%}
+    {%- if var('month_start', none) is not none or var('month_end', none) is not none -%}
+        {{ exceptions.raise_compiler_error(
+            "The month window is given by the environment variables KAIRA_DBT_MONTH_START and "
+            ~ "KAIRA_DBT_MONTH_END (YYYY-MM-01), not by the vars month_start and month_end") }}
+    {%- endif -%}
+    {%- set window = {} -%}
+    {%- for bound, variable in [('start', 'KAIRA_DBT_MONTH_START'), ('end', 'KAIRA_DBT_MONTH_END')] -%}
+        {%- set value = env_var(variable, '') | trim -%}
+        {%- if value and not modules.re.fullmatch('[0-9]{4}-(0[1-9]|1[0-2])-01', value) -%}
+            {{ exceptions.raise_compiler_error(
+                variable ~ " is '" ~ value ~ "': give the first day of a month, YYYY-MM-01") }}
+        {%- endif -%}
+        {%- do window.update({bound: value or none}) -%}
+    {%- endfor -%}
+    {{ return(window) }}
+{%- endmacro %}
+
+{#- `column` (a month, its first day) within the processing window. -#}
 {% macro in_month_window(column) -%}
-    {%- set start = var('month_start') -%}
-    {%- set end = var('month_end') -%}
+    {%- set window = month_window() -%}
     (
-        {%- if start %} {{ column }} >= cast('{{ start }}' as date){% else %} true{% endif %}
+        {%- if window.start %} {{ column }} >= cast('{{ window.start }}' as date){% else %} true{% endif %}
         and
-        {%- if end %} {{ column }} < cast('{{ end }}' as date){% else %} true{% endif %}
+        {%- if window.end %} {{ column }} < cast('{{ window.end }}' as date){% else %} true{% endif %}
     )
 {%- endmacro %}
 
@@ -31,8 +60,9 @@
 {#- The deliveries that can hold a spell relevant to a month of the window: from the
     window's first month back by the widest look-back. Without a window, every delivery. -#}
 {% macro in_deliveries_for_window(column) -%}
-    {%- if var('month_start') -%}
-        {{ column }} >= {{ add_months("cast('" ~ var('month_start') ~ "' as date)", -rule_lookback_months()) }}
+    {%- set start = month_window().start -%}
+    {%- if start -%}
+        {{ column }} >= {{ add_months("cast('" ~ start ~ "' as date)", -rule_lookback_months()) }}
     {%- else -%}
         true
     {%- endif -%}

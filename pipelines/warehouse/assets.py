@@ -5,8 +5,12 @@ Two groups of dbt nodes, as Dagster's own platform splits them:
   built once and on change;
 - monthly models: the staging views over the raw tables (which exist only once ingest
   has created them) and the incremental marts, partitioned by month. A range of months
-  runs as one dbt invocation (BackfillPolicy.single_run()), its window passed as vars;
-  the intermediate models are ephemeral and compile into the marts.
+  runs as one dbt invocation (BackfillPolicy.single_run()), its window passed in the
+  environment (dbt_args.py says why not as vars); the intermediate models are ephemeral
+  and compile into the marts.
+
+Each invocation starts from the warehouse's saved parse of the project, so dbt parses only
+what changed (project.py, `restore_parse_state`).
 """
 
 
@@ -20,14 +24,20 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.core.duckdb_tables import table_exists
 from pipelines.core.private_files import make_database_private, make_tree_private, private_dir, private_umask
-from pipelines.core.settings import Settings, secrets_withheld_from_children
+from pipelines.core.settings import Settings, secrets_withheld_from_children, variables_for_children
 from pipelines.core.source_registry import JOBSEEKER_SPELLS
 from pipelines.partitions import MONTHLY_PARTITIONS, WAREHOUSE_WRITER_POOL
 from pipelines.resources import SettingsResource
 from pipelines.validation.gx_runner import load_in_background
-from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_windows
+from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_window_environment, month_windows
 from pipelines.warehouse.profile import write_run_profile
-from pipelines.warehouse.project import kaira_dbt_project, run_target_path
+from pipelines.warehouse.project import (
+    KairaDbtCliResource,
+    kaira_dbt_project,
+    restore_parse_state,
+    run_target_path,
+    save_parse_state,
+)
 from pipelines.warehouse.reference_state import record_reference_built, seeds_fingerprint
 
 MONTHLY_SELECTION = "path:models/staging path:models/marts"
@@ -67,37 +77,49 @@ def shared_source_writers(manifest: Mapping[str, Any], unique_id: str) -> dict[d
     return shared
 
 
-def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> DbtCliResource:
-    """The dbt resource pointed at the profile of this run's warehouse."""
-    return DbtCliResource(
+def dbt_for_run(dbt: DbtCliResource, settings: Settings) -> KairaDbtCliResource:
+    """Kaira's dbt resource (project.py) pointed at the profile of this run's warehouse."""
+    return KairaDbtCliResource(
         project_dir=dbt.project_dir, dbt_executable=dbt.dbt_executable, profiles_dir=str(write_run_profile(settings))
     )
 
 
 def dbt_build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, variables: dict, *, stream: bool = True
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    settings: Settings,
+    window: tuple[date, date] | None = None,
+    *,
+    stream: bool = True,
 ):
-    """`dbt build` of the asset's selection (with `stream` False: run to the end without
-    reporting its events, raising if dbt failed). dbt's target and logs go into the warehouse
-    folder: left to dagster-dbt they would go into the project, which in an installed
-    package is site-packages.
+    """`dbt build` of the asset's selection for the months [start, end) of `window` (None:
+    every month); with `stream` False: run to the end without reporting its events,
+    raising if dbt failed. dbt's target and logs go into the warehouse folder: left to
+    dagster-dbt they would go into the project, which in an installed package is
+    site-packages. The invocation starts from the warehouse's saved parse state, and its
+    own becomes the saved one when it succeeds.
 
-    dbt is started (inside `cli()`, as is `dbt --version`) with the pseudonymisation key
-    withheld from the environment that dagster-dbt copies for it, and under umask 077,
-    which the child keeps: the warehouse file, its WAL and dbt's target and logs it
-    creates are owner-only (pipelines/core/private_files.py)."""
+    dbt is started (inside `cli()`) with the window in the environment that dagster-dbt
+    copies for it, the pseudonymisation key withheld from it, and under umask 077, which
+    the child keeps: the warehouse file, its WAL and dbt's target and logs it creates are
+    owner-only (pipelines/core/private_files.py)."""
     target = run_target_path(settings.warehouse_dir, context)
     private_dir(target.parent)
     make_database_private(settings.warehouse_path)
-    with private_umask(), secrets_withheld_from_children():
-        invocation = dbt_for_run(dbt, settings).cli(dbt_build_args(variables), context=context, target_path=target)
+    restore_parse_state(settings.warehouse_dir, target)
+    window_environment = month_window_environment(*(window or (None, None)))
+    with private_umask(), secrets_withheld_from_children(), variables_for_children(window_environment):
+        invocation = dbt_for_run(dbt, settings).cli(
+            dbt_build_args(dbt_vars(settings)), context=context, target_path=target
+        )
     try:
         if stream:
             yield from invocation.stream()
         else:
             invocation.wait()
+        save_parse_state(settings.warehouse_dir, target)  # reached only when dbt succeeded
     finally:
-        # dagster-dbt copies the project's partial_parse.msgpack in with its mode (shutil.copy).
+        # Without a saved parse state, dagster-dbt copies the project's in with its mode (shutil.copy).
         make_tree_private(target)
         make_database_private(settings.warehouse_path)
 
@@ -113,7 +135,7 @@ def dbt_build(
 def kaira_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
     config = settings.settings
     fingerprint = seeds_fingerprint()
-    yield from dbt_build(context, dbt, config, dbt_vars(config, None, None))
+    yield from dbt_build(context, dbt, config)
     # Only after a successful build (a failed one raises): `kaira run` skips the seeds next time.
     record_reference_built(config.warehouse_dir, fingerprint)
 
@@ -143,10 +165,9 @@ def kaira_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         window.start.date(), window.end.date(), delivered_rows_by_month(config), config.dbt_window_rows
     )
     for number, (start, end) in enumerate(windows, start=1):
-        variables = dbt_vars(config, start, end)
         part = f" ({number} of {len(windows)})" if len(windows) > 1 else ""
-        context.log.info(f"dbt window {variables['month_start']} .. {variables['month_end']} (end exclusive){part}")
-        yield from dbt_build(context, dbt, config, variables, stream=number == len(windows))
+        context.log.info(f"dbt window {start.isoformat()} .. {end.isoformat()} (end exclusive){part}")
+        yield from dbt_build(context, dbt, config, (start, end), stream=number == len(windows))
 
 
 def delivered_rows_by_month(settings: Settings) -> dict[date, int]:

@@ -1,4 +1,4 @@
-"""Partition keys and settings to dbt command-line arguments: small pure functions."""
+"""Partition keys and settings to dbt command-line arguments and environment: small pure functions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from datetime import date, datetime
 from pipelines.core.months import next_month
 from pipelines.core.settings import Settings
 
+# The processing window reaches dbt as environment variables, read by macros/window.sql at
+# execution only: as --vars it would change dbt's parse state every run (full parse).
+MONTH_START_VARIABLE = "KAIRA_DBT_MONTH_START"
+MONTH_END_VARIABLE = "KAIRA_DBT_MONTH_END"
+
 
 def _first_of_month(value: date | datetime) -> str:
     day = value.date() if isinstance(value, datetime) else value
@@ -17,21 +22,23 @@ def _first_of_month(value: date | datetime) -> str:
     return day.isoformat()
 
 
-def month_window_vars(start: date | datetime | None, end: date | datetime | None) -> dict[str, str | None]:
-    """The `month_start` (inclusive) and `month_end` (exclusive) vars of a partition window.
+def month_window_environment(start: date | datetime | None, end: date | datetime | None) -> dict[str, str]:
+    """The environment variables of a partition window for dbt: KAIRA_DBT_MONTH_START
+    (inclusive) and KAIRA_DBT_MONTH_END (exclusive), first days of months.
 
     Dagster's time windows end exclusively, and so does the dbt filter
     (`month >= start and month < end`), so a month on the boundary is processed once.
-    No window (a full refresh) builds every delivered month.
+    No window (a full refresh) builds every delivered month: both are set empty, so that
+    a window left in the environment of the process never reaches dbt.
     """
     if (start is None) != (end is None):
         raise ValueError("give both ends of the month window, or neither")
     if start is None:
-        return {"month_start": None, "month_end": None}
+        return {MONTH_START_VARIABLE: "", MONTH_END_VARIABLE: ""}
     start_text, end_text = _first_of_month(start), _first_of_month(end)
     if end_text <= start_text:
         raise ValueError(f"empty month window: {start_text} .. {end_text}")
-    return {"month_start": start_text, "month_end": end_text}
+    return {MONTH_START_VARIABLE: start_text, MONTH_END_VARIABLE: end_text}
 
 
 def month_windows(
@@ -54,12 +61,11 @@ def month_windows(
     return windows
 
 
-def dbt_vars(settings: Settings, start: date | datetime | None, end: date | datetime | None) -> dict:
-    return {
-        **month_window_vars(start, end),
-        "area_scope": settings.area_scope_var,
-        "municipality_set": settings.municipality_set,
-    }
+def dbt_vars(settings: Settings) -> dict:
+    """The --vars of a run: the same run after run on a warehouse, so dbt's saved parse
+    stays valid (a change of scope or municipality set, which recomputes every month anyway,
+    pipelines/core/configuration.py, costs one full parse)."""
+    return {"area_scope": settings.area_scope_var, "municipality_set": settings.municipality_set}
 
 
 def dbt_build_args(variables: dict, *, full_refresh: bool = False) -> list[str]:

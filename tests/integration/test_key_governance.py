@@ -214,8 +214,8 @@ def test_dbt_started_by_the_asset_gets_no_key_in_its_environment(tmp_path, monke
     """The real code path (the reference-data dbt asset, dagster-dbt's DbtCliResource, a real
     dbt build) with one change: the dbt executable is a two-line script that appends its
     environment to a file and then runs the real dbt. That sees exactly what dagster-dbt
-    passed to the child (`os.environ.copy()` plus its own variables), for `dbt --version`
-    and for `dbt build`, without a test-only model in the shipped dbt project."""
+    passed to the child (`os.environ.copy()` plus its own variables) for `dbt build`,
+    without a test-only model in the shipped dbt project."""
     from dagster_dbt import DbtCliResource
 
     from pipelines.resources import SettingsResource

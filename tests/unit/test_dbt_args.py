@@ -1,30 +1,37 @@
-"""Partition windows become dbt vars: the boundary month is processed once, and a full
-refresh builds every month."""
+"""Partition windows become dbt's window variables: the boundary month is processed once,
+and a full refresh builds every month. The vars stay the same from run to run."""
 
 import json
+import os
+import subprocess
+import sys
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
 
-from pipelines.core.settings import load_settings
-from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_window_vars, month_windows
+from pipelines.core.settings import load_settings, variables_for_children
+from pipelines.warehouse.dbt_args import dbt_build_args, dbt_vars, month_window_environment, month_windows
 
 
 def test_single_month_window_ends_exclusively():
-    assert month_window_vars(date(2010, 12, 1), date(2011, 1, 1)) == {
-        "month_start": "2010-12-01",
-        "month_end": "2011-01-01",
+    assert month_window_environment(date(2010, 12, 1), date(2011, 1, 1)) == {
+        "KAIRA_DBT_MONTH_START": "2010-12-01",
+        "KAIRA_DBT_MONTH_END": "2011-01-01",
     }
 
 
 def test_single_run_backfill_window_covers_the_whole_range():
     helsinki_start = datetime(2004, 9, 1, tzinfo=UTC)
     helsinki_end = datetime(2013, 12, 1, tzinfo=UTC)
-    assert month_window_vars(helsinki_start, helsinki_end) == {"month_start": "2004-09-01", "month_end": "2013-12-01"}
+    assert month_window_environment(helsinki_start, helsinki_end) == {
+        "KAIRA_DBT_MONTH_START": "2004-09-01",
+        "KAIRA_DBT_MONTH_END": "2013-12-01",
+    }
 
 
-def test_full_refresh_has_no_window():
-    assert month_window_vars(None, None) == {"month_start": None, "month_end": None}
+def test_full_refresh_has_no_window_and_overrides_any_in_the_environment():
+    assert month_window_environment(None, None) == {"KAIRA_DBT_MONTH_START": "", "KAIRA_DBT_MONTH_END": ""}
 
 
 @pytest.mark.parametrize(
@@ -33,23 +40,19 @@ def test_full_refresh_has_no_window():
 )
 def test_bad_windows_are_refused(start, end):
     with pytest.raises(ValueError):
-        month_window_vars(start, end)
+        month_window_environment(start, end)
 
 
-def test_vars_carry_scope_and_municipality_set():
+def test_vars_carry_scope_and_municipality_set_and_no_window():
+    """No window among the vars: dbt reuses its saved parse only while the vars stay the same."""
     settings = load_settings({"KAIRA_AREA_SCOPE": "all", "KAIRA_MUNICIPALITY_SET": "synthetic"})
-    assert dbt_vars(settings, None, None) == {
-        "month_start": None,
-        "month_end": None,
-        "area_scope": "all",
-        "municipality_set": "synthetic",
-    }
+    assert dbt_vars(settings) == {"area_scope": "all", "municipality_set": "synthetic"}
 
 
 def test_build_args_exclude_unit_tests_and_pass_vars_as_json():
-    args = dbt_build_args({"month_start": "2010-01-01"}, full_refresh=True)
+    args = dbt_build_args({"area_scope": "MK18"}, full_refresh=True)
     assert args[0] == "build"
-    assert json.loads(args[args.index("--vars") + 1]) == {"month_start": "2010-01-01"}
+    assert json.loads(args[args.index("--vars") + 1]) == {"area_scope": "MK18"}
     assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
     assert args[-1] == "--full-refresh"
 
@@ -95,3 +98,42 @@ def test_the_window_rows_setting_is_read_and_checked():
     assert load_settings({}).dbt_window_rows == 8_000_000
     with pytest.raises(ValueError, match="KAIRA_DBT_WINDOW_ROWS"):
         load_settings({"KAIRA_DBT_WINDOW_ROWS": "0"})
+
+
+# --- the window reaches dbt through the environment dagster-dbt copies ----------------------
+
+
+def test_the_window_is_in_a_childs_environment_inside_the_block_and_the_earlier_value_after(monkeypatch):
+    monkeypatch.setenv("KAIRA_DBT_MONTH_START", "2001-01-01")  # left by someone's dbt by hand
+    monkeypatch.delenv("KAIRA_DBT_MONTH_END", raising=False)
+    script = "import os; print(os.environ.get('KAIRA_DBT_MONTH_START'), os.environ.get('KAIRA_DBT_MONTH_END', 'absent'))"
+    with variables_for_children(month_window_environment(date(2010, 12, 1), date(2011, 1, 1))):
+        # a child that inherits the environment, as dagster-dbt's dbt does
+        seen = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+        assert seen.split() == ["2010-12-01", "2011-01-01"]
+    assert os.environ["KAIRA_DBT_MONTH_START"] == "2001-01-01"
+    assert "KAIRA_DBT_MONTH_END" not in os.environ
+
+
+def test_a_second_block_waits_for_the_first_so_windows_never_mix():
+    entered = threading.Event()
+    seen = []
+
+    def second():
+        with variables_for_children({"KAIRA_DBT_MONTH_START": "2011-01-01"}):
+            seen.append(os.environ["KAIRA_DBT_MONTH_START"])
+            entered.set()
+
+    with variables_for_children({"KAIRA_DBT_MONTH_START": "2010-01-01"}):
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not entered.wait(0.2)
+        assert os.environ["KAIRA_DBT_MONTH_START"] == "2010-01-01"
+    thread.join(5)
+    assert seen == ["2011-01-01"]
+
+
+def test_a_secret_is_never_given_to_children():
+    with pytest.raises(ValueError, match="KAIRA_PSEUDONYM_KEY is a secret"):
+        with variables_for_children({"KAIRA_PSEUDONYM_KEY": "x" * 40}):
+            pass
