@@ -27,6 +27,7 @@ from pipelines.publish.disclosure import apply_disclosure_control
 from pipelines.publish.incremental import (
     CarryFailed,
     PublicationPlan,
+    carried_rows,
     combine_published,
     fingerprints_path,
     mart_month_fingerprints,
@@ -133,6 +134,9 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
         except CarryFailed as failed:  # as if there were no previous publication: every month
             plan = plan_publication(config, None, str(failed), mart_months, run_months, rules)
             carried = None
+        # The writer copies the carried rows file to file (the frame above serves the
+        # follow-up and the official comparison); the frame it writes is the months controlled now.
+        carried_copy = carried_rows(config.published_path, plan, previous) if carried is not None else None
         cells = None if mart_months is None else read_mart_months(connection, plan.recontrol)
         targets = query_table(connection, "reference.followup_targets")
         official_inputs = read_official_inputs(connection)
@@ -167,7 +171,7 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
         config.published_path,
         config.published_parquet_dir,
         {
-            "indicators_monthly": (published, INDICATORS_COLUMNS),
+            "indicators_monthly": (published if carried_copy is None else candidate.checked, INDICATORS_COLUMNS),
             "target_followup": (candidate.followup, TARGET_COLUMNS),
             "run_checks": (verdict.checks, RUN_CHECKS_COLUMNS),
             "official_statistics": (official.statistics, OFFICIAL_STATISTICS_COLUMNS),
@@ -175,6 +179,7 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             "official_reconciliation": (official.reconciliation, OFFICIAL_RECONCILIATION_COLUMNS),
             "publication": (published_row, PUBLICATION_COLUMNS),
         },
+        carried=None if carried_copy is None else {"indicators_monthly": carried_copy},
         before_swap=lambda: hold_at("swap", config),  # test-only fault pause (docs/faults.md)
     )
     # After the swap, naming the publication now in place: a crash before this line leaves

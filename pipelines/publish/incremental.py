@@ -53,6 +53,7 @@ from pipelines.core.private_files import open_private
 from pipelines.core.settings import Settings
 from pipelines.package_files import expectations_dir
 from pipelines.publish import disclosure, tables
+from pipelines.publish.writer import Carried
 from pipelines.validation import published as published_checks
 from pipelines.validation import relations
 
@@ -88,6 +89,7 @@ def rules_fingerprint() -> str:
         Path(inspect.getfile(relations)).read_bytes(),
         Path(inspect.getfile(published_checks)).read_bytes(),
         inspect.getsource(combine_published).encode(),
+        inspect.getsource(carried_rows).encode(),
         " ".join(f"{name}=={_version(name)}"
                  for name in ("kaira", "duckdb", "pandas", "numpy", "great_expectations")).encode(),
     ]
@@ -288,6 +290,27 @@ def read_carried(published_path: Path, months: Iterable[str], previous: Previous
             connection.close()
     except (duckdb.Error, OSError) as error:
         raise CarryFailed(f"the previous published.duckdb is unreadable ({type(error).__name__})") from error
+
+
+def carried_rows(published_path: Path, plan: PublicationPlan, previous: PreviousPublication | None) -> Carried | None:
+    """How the writer merges the carried months, copied from the previous publication file
+    to file, with the months controlled now (the frame it is given): month ranges in month
+    order, each from one side, exactly the rows and order `combine_published` gives (the
+    order of a full publication) without moving the carried rows through pandas. None when
+    nothing is carried."""
+    if not plan.carry or previous is None:
+        return None
+    carry = set(plan.carry)
+    months = sorted(carry | set(plan.recontrol))
+    parts, run = [], [months[0]]
+    for month in months[1:] + [None]:
+        if month is not None and (month in carry) == (run[0] in carry):
+            run.append(month)
+            continue
+        condition, parameters = _month_filter(run)
+        parts.append((run[0] in carry, condition, parameters))
+        run = [month]
+    return Carried(Path(published_path), previous.run_id, tuple(parts))
 
 
 def combine_published(carried: pd.DataFrame | None, recontrolled: pd.DataFrame) -> pd.DataFrame:
