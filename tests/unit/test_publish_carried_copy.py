@@ -1,0 +1,80 @@
+"""The carried path of the writer (rows copied from the previous published.duckdb, merged
+by month ranges with the months controlled now) gives what a full publication gives: the
+same rows in the same order with the same types, in published.duckdb and in the Parquet
+files, whichever months are carried (docs/disclosure-control.md, "Months that did not
+change"). Real DuckDB files and the real writer."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipelines.publish import incremental
+from pipelines.publish.disclosure import apply_disclosure_control
+from pipelines.publish.incremental import PreviousPublication, PublicationPlan
+from pipelines.publish.tables import INDICATORS_COLUMNS, PUBLICATION_COLUMNS, indicators_monthly, publication
+from pipelines.publish.writer import CarriedChanged, publish_atomically
+from tests.unit.test_publish_incremental import MONTHS, mart
+
+
+def full_and_row(run_id: str):
+    published = indicators_monthly(apply_disclosure_control(mart(), threshold=5))
+    return published, publication(run_id, published, "MK18", 5, True, municipality_set="real")
+
+
+def publish(folder, published, row, carried=None):
+    database, link = folder / "published.duckdb", folder / "published"
+    publish_atomically(database, link, {"indicators_monthly": (published, INDICATORS_COLUMNS),
+                                        "publication": (row, PUBLICATION_COLUMNS)}, carried=carried)
+    return database, link
+
+
+def stored(database, link) -> dict[str, tuple]:
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        result = {}
+        for name, relation in (("duckdb", connection.table("indicators_monthly")),
+                               ("parquet", connection.read_parquet(str(link / "indicators_monthly.parquet")))):
+            result[name] = (relation.columns, [str(t) for t in relation.types], relation.fetchall())
+        return result
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("recontrolled", [["2024-03"], ["2024-02"], ["2024-01"], ["2024-01", "2024-03"]])
+def test_carried_months_copied_file_to_file_equal_a_full_publication(tmp_path, recontrolled):
+    full, row = full_and_row("run-1")
+    previous_db, _ = publish(tmp_path / "previous", full, row)
+    expected = stored(*publish(tmp_path / "full", full, row))
+    assert len(expected["duckdb"][2]) == len(full) and expected["duckdb"] == expected["parquet"]
+
+    carry = tuple(m for m in MONTHS if m not in recontrolled)
+    plan = PublicationPlan(tuple(recontrolled), carry, basis="test")
+    previous = PreviousPublication("run-1", 5, "MK18", "real", 2, "rules", {m: "" for m in MONTHS})
+    carried = incremental.carried_rows(previous_db, plan, previous)
+    # Month ranges alternate between the sides: a month in the middle splits the carried range.
+    assert carried is not None
+    assert [from_previous for from_previous, _, _ in carried.parts] == {
+        ("2024-03",): [True, False], ("2024-02",): [True, False, True], ("2024-01",): [False, True],
+        ("2024-01", "2024-03"): [False, True, False]}[tuple(recontrolled)]
+    months = full["month"].dt.strftime("%Y-%m")
+    now = full[months.isin(recontrolled)].reset_index(drop=True)
+    assert stored(*publish(tmp_path / "carried", now, row, {"indicators_monthly": carried})) == expected
+
+
+def test_nothing_carried_when_every_month_is_controlled(tmp_path):
+    previous = PreviousPublication("run-1", 5, "MK18", "real", 2, "rules", {})
+    assert incremental.carried_rows(tmp_path / "p.duckdb", PublicationPlan(MONTHS), previous) is None
+
+
+def test_a_replaced_previous_publication_is_never_carried_from(tmp_path):
+    full, row = full_and_row("run-2")  # the file in place is run-2's, the plan was made from run-1's
+    previous_db, _ = publish(tmp_path / "previous", full, row)
+    plan = PublicationPlan(("2024-03",), ("2024-01", "2024-02"), basis="test")
+    previous = PreviousPublication("run-1", 5, "MK18", "real", 2, "rules", {m: "" for m in MONTHS})
+    target = tmp_path / "new"
+    with pytest.raises(CarriedChanged, match="replaced by another publication"):
+        publish(target, full.iloc[:0], row, {"indicators_monthly": incremental.carried_rows(previous_db, plan, previous)})
+    assert not (target / "published.duckdb").exists()
+    assert not list(target.glob(".*.tmp")) and not list((target / "published.versions").glob(".*"))
