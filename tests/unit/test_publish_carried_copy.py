@@ -7,7 +7,6 @@ change"). Real DuckDB files and the real writer."""
 from __future__ import annotations
 
 import duckdb
-import pandas as pd
 import pytest
 
 from pipelines.publish import incremental
