@@ -267,15 +267,19 @@ class CarryFailed(RuntimeError):
     """The previous publication's rows could not be carried: publish every month instead."""
 
 
-def read_carried(published_path: Path, months: Iterable[str], previous: PreviousPublication | None) -> pd.DataFrame | None:
-    """The previous publication's `indicators_monthly` rows of `months`, in the order it stores
-    them (written sorted, month first; a scan with a plain filter keeps it). None when no
-    month is carried. Raises CarryFailed when the rows cannot be read (a file damaged past
-    its first pages), or when the file is no longer the publication `previous` describes."""
+def read_carried(published_path: Path, months: Iterable[str], previous: PreviousPublication | None,
+                 indicators: Iterable[str] | None = None) -> pd.DataFrame | None:
+    """The previous publication's `indicators_monthly` rows of `months` (and of `indicators`
+    only, when given), in the order it stores them (written sorted, month first; a scan with
+    a plain filter keeps it). None when no month is carried. Raises CarryFailed when the rows
+    cannot be read (a file damaged past its first pages), or when the file is no longer the
+    publication `previous` describes."""
     months = list(months)
     if not months:
         return None
     condition, parameters = _month_filter(months)
+    if indicators is not None:  # a filter expression, not a join: the stored order is kept
+        condition, parameters = f"{condition} and list_contains(?, indicator)", [*parameters, sorted(set(indicators))]
     try:
         connection = duckdb.connect(str(published_path), read_only=True)
         try:
@@ -325,6 +329,18 @@ def combine_published(carried: pd.DataFrame | None, recontrolled: pd.DataFrame) 
     frame = pd.concat([carried, recontrolled[_PUBLISHED_COLUMNS]], ignore_index=True)
     order = np.argsort(frame["month"].to_numpy(), kind="stable")
     return frame.take(order).reset_index(drop=True)
+
+
+def published_summary(published_path: Path) -> tuple[int, int]:
+    """The rows and suppressed cells of the `indicators_monthly` just published (the step's
+    metadata): counted in the file, since the carried rows never pass through pandas."""
+    connection = duckdb.connect(str(published_path), read_only=True)
+    try:
+        rows, suppressed = connection.execute(
+            "select count(*), count(*) filter (where status = 'suppressed') from indicators_monthly").fetchone()
+    finally:
+        connection.close()
+    return rows, suppressed
 
 
 # --- after publishing -------------------------------------------------------------------------

@@ -6,7 +6,10 @@ change"). Real DuckDB files and the real writer."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
+import pandas as pd
 import pytest
 
 from pipelines.publish import incremental
@@ -77,3 +80,25 @@ def test_a_replaced_previous_publication_is_never_carried_from(tmp_path):
         publish(target, full.iloc[:0], row, {"indicators_monthly": incremental.carried_rows(previous_db, plan, previous)})
     assert not (target / "published.duckdb").exists()
     assert not list(target.glob(".*.tmp")) and not list((target / "published.versions").glob(".*"))
+
+
+def test_the_follow_up_from_the_carried_rows_read_into_pandas_is_the_follow_up_of_every_row():
+    """With carried months, only the rows of `derived_tables_indicators` are read into pandas:
+    the target follow-up made from them must be the one made from every published row."""
+    from pipelines.publish.assets import derived_tables_indicators
+    from pipelines.publish.tables import target_followup
+
+    published = indicators_monthly(apply_disclosure_control(mart(), threshold=5))
+    targets = pd.DataFrame([
+        {"target_id": "halve", "description_fi": "puolitus", "indicator": "structural_unemployed", "area_code": "*",
+         "sex": "*", "baseline_month": date(2024, 1, 1), "target_month": date(2024, 3, 1), "target_ratio": 0.5},
+        {"target_id": "small", "description_fi": "pieni", "indicator": "laid_off", "area_code": "KU205", "sex": "*",
+         "baseline_month": date(2024, 1, 1), "target_month": None, "target_ratio": None},
+    ])
+    indicators = derived_tables_indicators(targets)
+    assert {"structural_unemployed", "laid_off", "unemployed"} <= set(indicators)
+    assert set(published["indicator"]) - set(indicators)  # rows are left out indeed
+    reduced = published[published["indicator"].isin(indicators)].reset_index(drop=True)
+    full = target_followup(published, targets)
+    assert full["status"].eq("suppressed").any() and full["area_code"].nunique() == published["area_code"].nunique() > 1
+    pd.testing.assert_frame_equal(target_followup(reduced, targets), full)
