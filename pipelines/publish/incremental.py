@@ -278,8 +278,12 @@ def read_carried(published_path: Path, months: Iterable[str], previous: Previous
     if not months:
         return None
     condition, parameters = _month_filter(months)
-    if indicators is not None:  # a filter expression, not a join: the stored order is kept
+    order = ""
+    if indicators is not None:
         condition, parameters = f"{condition} and list_contains(?, indicator)", [*parameters, sorted(set(indicators))]
+        # DuckDB plans a list of several values as a join, which does not keep the stored
+        # order; the file is written once, appended in order, so its row ids are that order.
+        order = " order by rowid"
     try:
         connection = duckdb.connect(str(published_path), read_only=True)
         try:
@@ -289,7 +293,7 @@ def read_carried(published_path: Path, months: Iterable[str], previous: Previous
             if previous is None or run_ids != [(previous.run_id,)]:
                 raise CarryFailed("published.duckdb was replaced by another publication while this run read it")
             columns = ", ".join(_PUBLISHED_COLUMNS)
-            return _frame(connection, f"select {columns} from indicators_monthly where {condition}", parameters)
+            return _frame(connection, f"select {columns} from indicators_monthly where {condition}{order}", parameters)
         finally:
             connection.close()
     except (duckdb.Error, OSError) as error:
@@ -327,6 +331,10 @@ def combine_published(carried: pd.DataFrame | None, recontrolled: pd.DataFrame) 
         carried = carried.astype({column: recontrolled[column].dtype for column in _PUBLISHED_COLUMNS
                                   if carried[column].dtype != recontrolled[column].dtype})
     frame = pd.concat([carried, recontrolled[_PUBLISHED_COLUMNS]], ignore_index=True)
+    if frame["month"].is_monotonic_increasing:
+        # The usual month's run (the newest month controlled, the rest carried): the stable
+        # sort would keep every row in place, and taking rows of Arrow strings costs seconds.
+        return frame
     order = np.argsort(frame["month"].to_numpy(), kind="stable")
     return frame.take(order).reset_index(drop=True)
 
