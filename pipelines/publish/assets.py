@@ -27,10 +27,12 @@ from pipelines.publish.disclosure import apply_disclosure_control
 from pipelines.publish.incremental import (
     CarryFailed,
     PublicationPlan,
+    carried_rows,
     combine_published,
     fingerprints_path,
     mart_month_fingerprints,
     plan_publication,
+    published_summary,
     read_carried,
     read_mart_months,
     read_previous,
@@ -39,6 +41,7 @@ from pipelines.publish.incremental import (
 )
 from pipelines.publish.official import (
     OFFICIAL_CONSISTENCY_COLUMNS,
+    OFFICIAL_COUNTERPARTS,
     OFFICIAL_RECONCILIATION_COLUMNS,
     OFFICIAL_STATISTICS_COLUMNS,
     build_official_tables,
@@ -77,10 +80,21 @@ MONTHS_PER_PART = 24
 class PublishedCandidate:
     """The tables that would be published, before their checks."""
 
-    indicators: pd.DataFrame  # indicators_monthly of every month, contract columns
+    # indicators_monthly, contract columns: every month's rows, or with carried months only
+    # the carried rows of the indicators the follow-up and the official comparison read
+    # (`derived_tables_indicators`) beside every row controlled now
+    indicators: pd.DataFrame
     followup: pd.DataFrame  # target_followup
     area_parents: pd.DataFrame  # (month, area_code, parent_area_code) of `checked`: the relations' membership
     checked: pd.DataFrame  # the rows controlled in this run: what the published-table checks validate
+
+
+def derived_tables_indicators(targets: pd.DataFrame) -> list[str]:
+    """The indicators whose published rows the target follow-up and the official comparison
+    read (both merge on the indicator first): the only carried rows read into pandas. The
+    follow-up's areas then come from these rows alone, which changes nothing: an area
+    without a row of a followed indicator has no row of the follow-up (an inner merge)."""
+    return sorted(set(targets["indicator"]) | {indicator for indicator, _sex in OFFICIAL_COUNTERPARTS})
 
 
 def build_published_tables(
@@ -128,13 +142,17 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
         # None in public-data mode: no register has been loaded, so there is no mart.
         mart_months = mart_month_fingerprints(connection)
         plan = plan_publication(config, previous, why_not, mart_months, run_months, rules)
+        targets = query_table(connection, "reference.followup_targets")
         try:
-            carried = read_carried(config.published_path, plan.carry, previous)
+            carried = read_carried(config.published_path, plan.carry, previous, derived_tables_indicators(targets))
         except CarryFailed as failed:  # as if there were no previous publication: every month
             plan = plan_publication(config, None, str(failed), mart_months, run_months, rules)
             carried = None
+        # The writer copies the carried rows file to file (the frame above serves the
+        # follow-up and the official comparison only); it writes the frame of the months
+        # controlled now. Without carried months that frame is every month's.
+        carried_copy = carried_rows(config.published_path, plan, previous) if carried is not None else None
         cells = None if mart_months is None else read_mart_months(connection, plan.recontrol)
-        targets = query_table(connection, "reference.followup_targets")
         official_inputs = read_official_inputs(connection)
     context.log.info(f"publishing: {plan.describe()}")
     candidate = build_published_tables(cells, targets, config.suppression_threshold, carried)
@@ -156,18 +174,20 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             metadata={"validation_report": dg.MetadataValue.path(str(verdict.report))},
         )
 
-    published = candidate.indicators
+    # The published months: the carried ones and those controlled now.
+    months = sorted(set(pd.to_datetime(pd.Series(plan.carry, dtype="object") + "-01"))
+                    | set(pd.to_datetime(candidate.checked["month"].unique())))
     # Never a mix of settings (pipelines/core/configuration.py): raises, publishing nothing.
-    # (the distinct months first: formatting millions of rows' dates costs seconds)
-    check_publication(config, pd.to_datetime(pd.Series(published["month"].unique())).dt.strftime("%Y-%m"),
-                      months_of_run(dict(context.run.tags)))
-    published_row = publication(context.run.run_id, published, config.area_scope_var, config.suppression_threshold,
-                                is_synthetic(config.landing_dir), municipality_set=config.municipality_set)
+    check_publication(config, [month.strftime("%Y-%m") for month in months], months_of_run(dict(context.run.tags)))
+    published_row = publication(context.run.run_id, pd.DataFrame({"month": months}), config.area_scope_var,
+                                config.suppression_threshold, is_synthetic(config.landing_dir),
+                                municipality_set=config.municipality_set)
     publish_atomically(
         config.published_path,
         config.published_parquet_dir,
         {
-            "indicators_monthly": (published, INDICATORS_COLUMNS),
+            "indicators_monthly": (candidate.indicators if carried_copy is None else candidate.checked,
+                                   INDICATORS_COLUMNS),
             "target_followup": (candidate.followup, TARGET_COLUMNS),
             "run_checks": (verdict.checks, RUN_CHECKS_COLUMNS),
             "official_statistics": (official.statistics, OFFICIAL_STATISTICS_COLUMNS),
@@ -175,18 +195,19 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             "official_reconciliation": (official.reconciliation, OFFICIAL_RECONCILIATION_COLUMNS),
             "publication": (published_row, PUBLICATION_COLUMNS),
         },
+        carried=None if carried_copy is None else {"indicators_monthly": carried_copy},
         before_swap=lambda: hold_at("swap", config),  # test-only fault pause (docs/faults.md)
     )
     # After the swap, naming the publication now in place: a crash before this line leaves
     # a file naming the previous one, and the next run then republishes every month.
     write_fingerprints(fingerprints_path(config), published_row, rules, mart_months or {})
-    months = sorted(published["month"].unique())
+    indicator_rows, suppressed_cells = published_summary(config.published_path)
     yield dg.MaterializeResult(
         metadata={
             "published": dg.MetadataValue.path(str(config.published_path)),
             "months": f"{months[0]} .. {months[-1]} ({len(months)})" if months else "none",
-            "indicator_rows": len(published),
-            "suppressed_cells": int(published["status"].eq("suppressed").sum()),
+            "indicator_rows": indicator_rows,
+            "suppressed_cells": suppressed_cells,
             "target_rows": len(candidate.followup),
             **plan_metadata(plan),
             "checks": len(verdict.checks),

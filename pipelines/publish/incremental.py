@@ -53,6 +53,7 @@ from pipelines.core.private_files import open_private
 from pipelines.core.settings import Settings
 from pipelines.package_files import expectations_dir
 from pipelines.publish import disclosure, tables
+from pipelines.publish.writer import Carried
 from pipelines.validation import published as published_checks
 from pipelines.validation import relations
 
@@ -88,6 +89,7 @@ def rules_fingerprint() -> str:
         Path(inspect.getfile(relations)).read_bytes(),
         Path(inspect.getfile(published_checks)).read_bytes(),
         inspect.getsource(combine_published).encode(),
+        inspect.getsource(carried_rows).encode(),
         " ".join(f"{name}=={_version(name)}"
                  for name in ("kaira", "duckdb", "pandas", "numpy", "great_expectations")).encode(),
     ]
@@ -265,15 +267,23 @@ class CarryFailed(RuntimeError):
     """The previous publication's rows could not be carried: publish every month instead."""
 
 
-def read_carried(published_path: Path, months: Iterable[str], previous: PreviousPublication | None) -> pd.DataFrame | None:
-    """The previous publication's `indicators_monthly` rows of `months`, in the order it stores
-    them (written sorted, month first; a scan with a plain filter keeps it). None when no
-    month is carried. Raises CarryFailed when the rows cannot be read (a file damaged past
-    its first pages), or when the file is no longer the publication `previous` describes."""
+def read_carried(published_path: Path, months: Iterable[str], previous: PreviousPublication | None,
+                 indicators: Iterable[str] | None = None) -> pd.DataFrame | None:
+    """The previous publication's `indicators_monthly` rows of `months` (and of `indicators`
+    only, when given), in the order it stores them (written sorted, month first; a scan with
+    a plain filter keeps it). None when no month is carried. Raises CarryFailed when the rows
+    cannot be read (a file damaged past its first pages), or when the file is no longer the
+    publication `previous` describes."""
     months = list(months)
     if not months:
         return None
     condition, parameters = _month_filter(months)
+    order = ""
+    if indicators is not None:
+        condition, parameters = f"{condition} and list_contains(?, indicator)", [*parameters, sorted(set(indicators))]
+        # DuckDB plans a list of several values as a join, which does not keep the stored
+        # order; the file is written once, appended in order, so its row ids are that order.
+        order = " order by rowid"
     try:
         connection = duckdb.connect(str(published_path), read_only=True)
         try:
@@ -283,11 +293,32 @@ def read_carried(published_path: Path, months: Iterable[str], previous: Previous
             if previous is None or run_ids != [(previous.run_id,)]:
                 raise CarryFailed("published.duckdb was replaced by another publication while this run read it")
             columns = ", ".join(_PUBLISHED_COLUMNS)
-            return _frame(connection, f"select {columns} from indicators_monthly where {condition}", parameters)
+            return _frame(connection, f"select {columns} from indicators_monthly where {condition}{order}", parameters)
         finally:
             connection.close()
     except (duckdb.Error, OSError) as error:
         raise CarryFailed(f"the previous published.duckdb is unreadable ({type(error).__name__})") from error
+
+
+def carried_rows(published_path: Path, plan: PublicationPlan, previous: PreviousPublication | None) -> Carried | None:
+    """How the writer merges the carried months, copied from the previous publication file
+    to file, with the months controlled now (the frame it is given): month ranges in month
+    order, each from one side, exactly the rows and order `combine_published` gives (the
+    order of a full publication) without moving the carried rows through pandas. None when
+    nothing is carried."""
+    if not plan.carry or previous is None:
+        return None
+    carry = set(plan.carry)
+    months = sorted(carry | set(plan.recontrol))
+    parts, run = [], [months[0]]
+    for month in months[1:] + [None]:
+        if month is not None and (month in carry) == (run[0] in carry):
+            run.append(month)
+            continue
+        condition, parameters = _month_filter(run)
+        parts.append((run[0] in carry, condition, parameters))
+        run = [month]
+    return Carried(Path(published_path), previous.run_id, tuple(parts))
 
 
 def combine_published(carried: pd.DataFrame | None, recontrolled: pd.DataFrame) -> pd.DataFrame:
@@ -300,8 +331,24 @@ def combine_published(carried: pd.DataFrame | None, recontrolled: pd.DataFrame) 
         carried = carried.astype({column: recontrolled[column].dtype for column in _PUBLISHED_COLUMNS
                                   if carried[column].dtype != recontrolled[column].dtype})
     frame = pd.concat([carried, recontrolled[_PUBLISHED_COLUMNS]], ignore_index=True)
+    if frame["month"].is_monotonic_increasing:
+        # The usual month's run (the newest month controlled, the rest carried): the stable
+        # sort would keep every row in place, and taking rows of Arrow strings costs seconds.
+        return frame
     order = np.argsort(frame["month"].to_numpy(), kind="stable")
     return frame.take(order).reset_index(drop=True)
+
+
+def published_summary(published_path: Path) -> tuple[int, int]:
+    """The rows and suppressed cells of the `indicators_monthly` just published (the step's
+    metadata): counted in the file, since the carried rows never pass through pandas."""
+    connection = duckdb.connect(str(published_path), read_only=True)
+    try:
+        rows, suppressed = connection.execute(
+            "select count(*), count(*) filter (where status = 'suppressed') from indicators_monthly").fetchone()
+    finally:
+        connection.close()
+    return rows, suppressed
 
 
 # --- after publishing -------------------------------------------------------------------------

@@ -14,7 +14,13 @@ a killed run (temporary database files and their WAL, partial versions, new link
 removed before and after publishing, and a stray `published.duckdb.wal`, which DuckDB
 would try to replay into the new file ("WAL does not match"), is removed before the swap:
 the published file is only ever replaced whole, never written in place, so a WAL beside it
-belongs to no version. No SQL is built from a path: files are written through DuckDB's API.
+belongs to no version. No SQL is built from a path: files are written through DuckDB's API,
+and the previous publication is attached with the path as a parameter.
+
+Rows carried from the previous publication (`Carried`) are copied file to file inside
+DuckDB, and the Parquet version is written from the new database file: a month's run on a
+long history then never moves the history through pandas (about 4 s of 6 for twenty
+national years).
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,16 +40,56 @@ KEEP_PARQUET_VERSIONS = 3
 PARTIAL_SUFFIX = ".partial"
 
 Tables = dict[str, tuple[pd.DataFrame, dict[str, str]]]
+PREVIOUS = "previous"  # the previous publication, attached read-only while the new file is written
 
 
-def _create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, columns: dict[str, str]) -> None:
+class CarriedChanged(RuntimeError):
+    """The previous publication is no longer the one the carried rows were planned from."""
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A table's rows carried from the previous publication, merged with the table's frame.
+
+    `parts` lists the table in its published order as consecutive parts: (True, condition,
+    parameters) for the previous file's rows meeting a WHERE condition (with parameters,
+    never a path), (False, condition, parameters) for the frame's rows meeting it. A plain
+    filtered scan keeps the order the rows are stored or given in, and the parts are
+    inserted one after another, so no sort is needed. `run_id` is the publication they were
+    planned from: checked again when the file is attached, so two publications' rows never mix."""
+
+    source: Path
+    run_id: str
+    parts: Sequence[tuple[bool, str, list]]
+
+
+def _create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, columns: dict[str, str],
+                  carried: Carried | None = None) -> None:
     column_sql = ", ".join(f"{column} {sql_type}" for column, sql_type in columns.items())
     con.execute(f"create table {name} ({column_sql})")
+    select = ", ".join(f"cast({column} as {sql_type})" for column, sql_type in columns.items())
     if len(frame):
         con.register("incoming", frame[list(columns)])
-        select = ", ".join(f"cast({column} as {sql_type})" for column, sql_type in columns.items())
-        con.execute(f"insert into {name} select {select} from incoming")
-        con.unregister("incoming")
+    try:
+        for from_previous, condition, parameters in carried.parts if carried is not None else [(False, "true", [])]:
+            if from_previous:
+                con.execute(f"insert into {name} select {select} from {PREVIOUS}.{name} where {condition}", parameters)
+            elif len(frame):
+                con.execute(f"insert into {name} select {select} from incoming where {condition}", parameters)
+    finally:
+        if len(frame):
+            con.unregister("incoming")
+
+
+def _attach_previous(con: duckdb.DuckDBPyConnection, carried: Mapping[str, Carried]) -> None:
+    """Attach the previous publication read-only, after checking it is still the one planned from."""
+    previous = {(c.source, c.run_id) for c in carried.values()}
+    if len(previous) != 1:
+        raise ValueError("rows are carried from one previous publication at a time")
+    ((source, run_id),) = previous
+    con.execute(f"attach ? as {PREVIOUS} (read_only)", [str(source)])
+    if con.execute(f"select run_id from {PREVIOUS}.publication").fetchall() != [(run_id,)]:
+        raise CarriedChanged("published.duckdb was replaced by another publication while this run carried from it")
 
 
 def _fsync(path: Path) -> None:
@@ -54,29 +101,35 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _write_database(temporary: Path, tables: Tables) -> None:
+def _write_database(temporary: Path, tables: Tables, carried: Mapping[str, Carried] | None = None) -> None:
+    carried = dict(carried or {})
     con = duckdb.connect(str(temporary))
     try:
+        if carried:
+            _attach_previous(con, carried)
         for name, (frame, columns) in tables.items():
-            _create_table(con, name, frame, columns)
+            _create_table(con, name, frame, columns, carried.get(name))
+        if carried:
+            con.execute(f"detach {PREVIOUS}")
         con.execute("checkpoint")
     finally:
         con.close()
     _fsync(temporary)
 
 
-def _write_parquet_version(versions: Path, tables: Tables) -> Path:
+def _write_parquet_version(versions: Path, tables: Tables, database: Path) -> Path:
     """Write the tables into a new version folder: under a hidden partial name first, each
-    file fsynced, then renamed; a killed run leaves only a `.partial` folder behind."""
+    file fsynced, then renamed; a killed run leaves only a `.partial` folder behind. The
+    files are written from the new database file (`database`, complete and flushed): the
+    same rows, order and types as it holds, without converting the frames a second time."""
     versions.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     name = f"{stamp}-{uuid.uuid4().hex[:8]}"
     partial = versions / f".{name}{PARTIAL_SUFFIX}"
     partial.mkdir()
-    con = duckdb.connect()
+    con = duckdb.connect(str(database), read_only=True)
     try:
-        for table, (frame, columns) in tables.items():
-            _create_table(con, table, frame, columns)
+        for table in tables:
             path = partial / f"{table}.parquet"
             con.table(table).write_parquet(str(path))  # the path is an argument, never SQL text
             _fsync(path)
@@ -90,7 +143,12 @@ def _write_parquet_version(versions: Path, tables: Tables) -> Path:
 
 
 def publish_atomically(
-    database: Path, parquet_link: Path, tables: Tables, *, before_swap: Callable[[], None] | None = None
+    database: Path,
+    parquet_link: Path,
+    tables: Tables,
+    *,
+    carried: Mapping[str, Carried] | None = None,
+    before_swap: Callable[[], None] | None = None,
 ) -> Path:
     """Write everything aside first; then two renames put the new version in place.
 
@@ -98,14 +156,17 @@ def publish_atomically(
     killed while writing (or finds the disk full) leaves the previous version whole; its
     leftovers are removed here and by the next run. `before_swap` is called when the new
     version is complete and not yet in place (the test-only fault pause "swap").
+    `carried` maps a table to the rows it carries from the previous publication (`Carried`);
+    the table's frame then holds only its other rows. Raises CarriedChanged, publishing
+    nothing, if that publication was replaced meanwhile.
     """
     database.parent.mkdir(parents=True, exist_ok=True)
     versions = parquet_link.with_name(parquet_link.name + ".versions")
     remove_leftovers(database.parent, versions)
     temporary = database.with_name(f".{database.name}.{uuid.uuid4().hex}.tmp")
     try:
-        _write_database(temporary, tables)
-        version = _write_parquet_version(versions, tables)
+        _write_database(temporary, tables, carried)
+        version = _write_parquet_version(versions, tables, temporary)
         if before_swap is not None:
             before_swap()
         new_link = parquet_link.with_name(f".{parquet_link.name}.{uuid.uuid4().hex}.link")
