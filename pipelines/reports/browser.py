@@ -162,6 +162,10 @@ class Browser:
 
     `call` sends one command and waits for its answer; `send` and `receive` are for callers
     that keep several commands in flight (PdfPrinter). Events go to the `listeners`.
+
+    Sending never blocks: a command longer than the pipe holds (a report's whole text, for
+    PdfPrinter) waits in `_outgoing` and is written while `receive` waits for answers, so a
+    browser that stops reading runs into the caller's deadline instead of hanging it.
     """
 
     def __init__(self, chromium: str | None = None, *, arguments: tuple[str, ...] = (),
@@ -175,6 +179,7 @@ class Browser:
         self._ids = itertools.count(1)
         self._buffer = bytearray()
         self._scanned = 0  # bytes of the buffer already searched for a NUL
+        self._outgoing = bytearray()  # commands sent but not yet taken by the browser
         self._to_browser: int | None = None
         self._from_browser: int | None = None
         self._exit_status: int | None = None
@@ -203,6 +208,7 @@ class Browser:
         command_read, command_write = os.pipe()
         answer_read, answer_write = os.pipe()
         self._to_browser, self._from_browser = command_write, answer_read
+        os.set_blocking(command_write, False)  # our end only: `send` never waits for the browser
         # The child's ends become its descriptors 3 and 4. Moved above 9 first, so that the
         # first dup2 cannot overwrite the second's source; close-on-exec, so that dup2 (which
         # clears the flag on its copy) is the only way they reach the child.
@@ -319,13 +325,19 @@ class Browser:
         message = {"id": message_id, "method": method, "params": params}
         if session:
             message["sessionId"] = session
-        data = json.dumps(message).encode() + b"\0"
-        try:
-            while data:
-                data = data[os.write(self._to_browser, data):]
-        except OSError as error:  # BrokenPipeError: nobody reads the other end any more
-            raise self.gone(f"before {method} could be sent") from error
+        self._outgoing += json.dumps(message).encode() + b"\0"
+        self._write_pending(f"before {method} could be sent")
         return message_id
+
+    def _write_pending(self, doing: str) -> None:
+        """Write what the pipe takes now of the commands sent; the rest waits for `receive`."""
+        try:
+            while self._outgoing:
+                del self._outgoing[: os.write(self._to_browser, self._outgoing)]
+        except BlockingIOError:  # the pipe is full: the browser has not read it yet
+            pass
+        except OSError as error:  # BrokenPipeError: nobody reads the other end any more
+            raise self.gone(doing) from error
 
     def receive(self, timeout: float) -> dict | None:
         """The next message (an answer or an event), or None when none came in `timeout`
@@ -343,7 +355,10 @@ class Browser:
                 return message
             self._scanned = len(self._buffer)
             remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([self._from_browser], [], [], max(remaining, 0))
+            writing = [self._to_browser] if self._outgoing else []
+            ready, writable, _ = select.select([self._from_browser], writing, [], max(remaining, 0))
+            if writable:
+                self._write_pending("before a command could be sent")
             if not ready:
                 if remaining <= 0:
                     return None
