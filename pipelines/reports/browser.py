@@ -69,6 +69,7 @@ PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
 # rule, its backgrounds, no header or footer.
 PDF_PARAMETERS = {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False}
 _STDERR_NAME = "chromium-stderr.log"
+PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged process
 # A Browser's profile goes to memory where there is a tmpfs for it: Chromium writes a couple of
 # hundred small files into a new profile, and removing them from a disk took half a second.
 SHARED_MEMORY = Path("/dev/shm")
@@ -209,6 +210,10 @@ class Browser:
         answer_read, answer_write = os.pipe()
         self._to_browser, self._from_browser = command_write, answer_read
         os.set_blocking(command_write, False)  # our end only: `send` never waits for the browser
+        try:  # room for a whole report: the rest of a longer command waits for the next poll
+            fcntl.fcntl(command_write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except OSError:  # more than /proc/sys/fs/pipe-max-size allows: the default 64 KiB
+            pass
         # The child's ends become its descriptors 3 and 4. Moved above 9 first, so that the
         # first dup2 cannot overwrite the second's source; close-on-exec, so that dup2 (which
         # clears the flag on its copy) is the only way they reach the child.
