@@ -189,23 +189,32 @@ class ReportContent:
 
     @property
     def check_groups(self) -> tuple[CheckGroup, ...]:
-        groups: dict[str, list[CheckRow]] = {}
-        for check in self.checks:
-            groups.setdefault(check.asset, []).append(check)
-        return tuple(
-            CheckGroup(
-                asset=asset,
-                checks=len(rows),
-                passed=sum(row.passed for row in rows),
-                failed_errors=sum(not row.passed and row.severity == "error" for row in rows),
-                failed_warnings=sum(not row.passed and row.severity != "error" for row in rows),
-            )
-            for asset, rows in groups.items()
-        )
+        return group_checks(self.checks)
 
     @property
     def failed_checks(self) -> tuple[CheckRow, ...]:
-        return tuple(check for check in self.checks if not check.passed)
+        return failed_checks(self.checks)
+
+
+def group_checks(checks: tuple[CheckRow, ...]) -> tuple[CheckGroup, ...]:
+    """The checks counted by asset, the assets in the order they first appear."""
+    groups: dict[str, list[CheckRow]] = {}
+    for check in checks:
+        groups.setdefault(check.asset, []).append(check)
+    return tuple(
+        CheckGroup(
+            asset=asset,
+            checks=len(rows),
+            passed=sum(row.passed for row in rows),
+            failed_errors=sum(not row.passed and row.severity == "error" for row in rows),
+            failed_warnings=sum(not row.passed and row.severity != "error" for row in rows),
+        )
+        for asset, rows in groups.items()
+    )
+
+
+def failed_checks(checks: tuple[CheckRow, ...]) -> tuple[CheckRow, ...]:
+    return tuple(check for check in checks if not check.passed)
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from .content import (
     Cell,
     ReportContent,
     TargetRow,
+    failed_checks,
+    group_checks,
 )
 from .formatting import (
     format_count,
@@ -106,67 +108,118 @@ def _goal1_state(row: TargetRow | None, month: date) -> str | None:
     return "missed"
 
 
-def render_html(content: ReportContent) -> str:
-    lang = content.lang
-    t = Translator(lang)
+class ReportRenderer:
+    """Renders the reports of one run; what is the same in each of them is made once.
 
-    def count(value) -> str:
-        return format_count(value, lang)
+    A month has 320 areas at national scale, and rendering each report whole re-read the
+    stylesheet and the logo, looked up the same words and re-rendered the same check tables
+    and definitions for every one of them. A renderer keeps the template, the stylesheet and
+    logo, a translator a language and the parts shared by every area (report_*.html.j2, by
+    language and the run's checks) for as long as it lives: one `write_all_reports` call, so
+    a run sees the assets as they are when it starts.
+    """
 
-    def signed(value) -> str:
-        return format_signed_count(value, lang)
-
-    def pct(value, decimals: int = 1) -> str:
-        return format_percent(value, decimals, lang)
-
-    def month_short(value: date) -> str:
-        return format_month_short(value, lang)
-
-    def cell(value: Cell, indicator: str = "") -> Shown:
-        kind = "eur" if indicator in EURO_INDICATORS else "count"
-        return show(value, kind, lang, t, content.suppression_threshold)
-
-    total = content.halve.get("total")
-    state = _goal1_state(total, content.month)
-    progress_bars = {
-        sex: charts.progress_bar(
-            row.progress_pct,
-            t("progress_aria", progress=pct(row.progress_pct) if row.progress_pct is not None else SYMBOLS["missing"]),
-            f"progress-{sex}",
-        )
-        for sex, row in content.halve.items()
-    }
-    symbols_present = _symbols_present(content)
-    headline = {sex: _headline_row(row, content, t) for sex, row in content.halve.items()}
-    key_rows = [
-        {
-            "indicator": indicator,
-            "cells": {sex: cell(content.figure(indicator, sex), indicator) for sex in SEXES},
-            "year_ago": cell(content.figures_year_ago.get(indicator, Cell(None, "missing")), indicator),
-            "change": _year_change(content, indicator),
+    def __init__(self) -> None:
+        environment = _environment()
+        self._template = environment.get_template("report.html.j2")
+        self._parts = {
+            name: environment.get_template(f"report_{name}.html.j2") for name in ("checks", "definitions", "appendix")
         }
-        for indicator in KEY_FIGURES
-    ]
-    kela_rows = [
-        {
-            "area_code": row.area_code,
-            "area_name": row.area_name,
-            "is_total": row.is_total,
-            "is_current": row.is_current,
-            "cells": [(indicator, cell(row.cells[indicator], indicator)) for indicator in KELA_COLUMNS],
-        }
-        for row in (*content.kela_rows, *((content.kela_total,) if content.kela_total else ()))
-    ]
+        self._css = Markup(STYLESHEET.read_text(encoding="utf-8"))
+        self._logo = Markup(LOGO.read_text(encoding="utf-8"))
+        self._translators: dict[str, Translator] = {}
+        self._shared: dict[tuple, dict[str, Markup]] = {}
 
-    html = (
-        _environment()
-        .get_template("report.html.j2")
-        .render(
+    def translator(self, lang: str) -> Translator:
+        if lang not in self._translators:
+            self._translators[lang] = Translator(lang)
+        return self._translators[lang]
+
+    def _shared_parts(self, content: ReportContent, t: Translator) -> dict[str, Markup]:
+        """The parts every area of the month shares, rendered from what the key holds only."""
+        lang, checks, run_id = content.lang, content.checks, content.run_id
+        checked_at = _timestamp(content)
+        key = (lang, checks, run_id, checked_at)
+        if key not in self._shared:
+            values = {
+                "t": t,
+                "count": lambda value: format_count(value, lang),
+                "checks": checks,
+                "check_groups": group_checks(checks),
+                "failed_checks": failed_checks(checks),
+                "run_id": run_id,
+                "checked_at": checked_at,
+                "checks_passed": sum(check.passed for check in checks),
+                "checks_failed_errors": sum(not check.passed and check.severity == "error" for check in checks),
+                "checks_failed_warnings": sum(not check.passed and check.severity != "error" for check in checks),
+                "defined_indicators": DEFINED_INDICATORS,
+            }
+            self._shared[key] = {
+                f"{name}_part": Markup(template.render(values)) for name, template in self._parts.items()
+            }
+        return self._shared[key]
+
+    def render(self, content: ReportContent) -> str:
+        lang = content.lang
+        t = self.translator(lang)
+
+        def count(value) -> str:
+            return format_count(value, lang)
+
+        def signed(value) -> str:
+            return format_signed_count(value, lang)
+
+        def pct(value, decimals: int = 1) -> str:
+            return format_percent(value, decimals, lang)
+
+        def month_short(value: date) -> str:
+            return format_month_short(value, lang)
+
+        def cell(value: Cell, indicator: str = "") -> Shown:
+            kind = "eur" if indicator in EURO_INDICATORS else "count"
+            return show(value, kind, lang, t, content.suppression_threshold)
+
+        total = content.halve.get("total")
+        state = _goal1_state(total, content.month)
+        progress_bars = {
+            sex: charts.progress_bar(
+                row.progress_pct,
+                t(
+                    "progress_aria",
+                    progress=pct(row.progress_pct) if row.progress_pct is not None else SYMBOLS["missing"],
+                ),
+                f"progress-{sex}",
+            )
+            for sex, row in content.halve.items()
+        }
+        symbols_present = _symbols_present(content)
+        headline = {sex: _headline_row(row, content, t) for sex, row in content.halve.items()}
+        key_rows = [
+            {
+                "indicator": indicator,
+                "cells": {sex: cell(content.figure(indicator, sex), indicator) for sex in SEXES},
+                "year_ago": cell(content.figures_year_ago.get(indicator, Cell(None, "missing")), indicator),
+                "change": _year_change(content, indicator),
+            }
+            for indicator in KEY_FIGURES
+        ]
+        kela_rows = [
+            {
+                "area_code": row.area_code,
+                "area_name": row.area_name,
+                "is_total": row.is_total,
+                "is_current": row.is_current,
+                "cells": [(indicator, cell(row.cells[indicator], indicator)) for indicator in KELA_COLUMNS],
+            }
+            for row in (*content.kela_rows, *((content.kela_total,) if content.kela_total else ()))
+        ]
+
+        return self._template.render(
             c=content,
             t=t,
             lang=lang,
-            css=Markup(STYLESHEET.read_text(encoding="utf-8")),
-            logo=Markup(LOGO.read_text(encoding="utf-8")),
+            css=self._css,
+            logo=self._logo,
             sexes=SEXES,
             groups=STRUCTURAL_GROUPS,
             key_figures=KEY_FIGURES,
@@ -191,15 +244,14 @@ def render_html(content: ReportContent) -> str:
             headline=headline,
             key_rows=key_rows,
             kela_rows=kela_rows,
-            defined_indicators=DEFINED_INDICATORS,
-            checks_passed=sum(check.passed for check in content.checks),
-            checks_failed_errors=sum(not check.passed and check.severity == "error" for check in content.checks),
-            checks_failed_warnings=sum(not check.passed and check.severity != "error" for check in content.checks),
-            checked_at=_timestamp(content),
             css_string=css_string,
+            **self._shared_parts(content, t),
         )
-    )
-    return html
+
+
+def render_html(content: ReportContent) -> str:
+    """One report alone; a month's reports share one ReportRenderer (writer.write_all_reports)."""
+    return ReportRenderer().render(content)
 
 
 def css_string(text: str) -> Markup:

@@ -23,7 +23,7 @@ from . import browser
 from .content import PublishedMonth, ReportContent, ReportDataError, build_report, latest_month
 from .official import reconciliation_sections, write_official_reports
 from .provenance import published_is_synthetic
-from .render import render_html
+from .render import ReportRenderer
 
 NO_PDF_WARNING = (
     "no PDF reports: headless Chromium is not installed, so only the HTML reports were written; "
@@ -68,10 +68,10 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
-def _write_html(content: ReportContent, out_dir: Path) -> tuple[Path, Path]:
+def _write_html(content: ReportContent, out_dir: Path, renderer: ReportRenderer) -> tuple[Path, Path]:
     month = month_text(content.month)
     html_path, pdf_path = report_paths(out_dir, content.area_code, month, content.lang)
-    _write_text(html_path, render_html(content))
+    _write_text(html_path, renderer.render(content))
     return html_path, pdf_path
 
 
@@ -96,7 +96,7 @@ def write_report(
     content = build_report(
         published_path, area_code, month, lang, synthetic=synthetic, suppression_threshold=suppression_threshold
     )
-    html_path, pdf_path = _write_html(content, out_dir)
+    html_path, pdf_path = _write_html(content, out_dir, ReportRenderer())
     if pdf:
         browser.print_pdf(html_path, pdf_path, chromium=chromium)
     return ReportFiles(html_path, pdf_path if pdf else None, content.area_code, month_text(content.month), lang)
@@ -147,11 +147,12 @@ def write_all_reports(
         )
         printed = {code for code in published if pdf and (municipality_pdfs or not code.startswith("KU"))}
         written: list[ReportFiles] = []
+        renderer = ReportRenderer()  # what every report of the month shares, made once
         for code in published:
             content = tables.report(code, lang, synthetic=synthetic, suppression_threshold=suppression_threshold)
             if code in sections:
                 content = replace(content, official_section=sections[code])
-            html_path, pdf_path = _write_html(content, out_dir)
+            html_path, pdf_path = _write_html(content, out_dir, renderer)
             written.append(ReportFiles(html_path, pdf_path if code in printed else None, code, key, lang))
             if printer is not None and failure is None:
                 try:
