@@ -141,17 +141,19 @@ class ReportRenderer:
         checked_at = _timestamp(content)
         key = (lang, checks, run_id, checked_at)
         if key not in self._shared:
+            groups = group_checks(checks)
             values = {
                 "t": t,
                 "count": lambda value: format_count(value, lang),
                 "checks": checks,
-                "check_groups": group_checks(checks),
+                "check_groups": groups,
                 "failed_checks": failed_checks(checks),
                 "run_id": run_id,
                 "checked_at": checked_at,
-                "checks_passed": sum(check.passed for check in checks),
-                "checks_failed_errors": sum(not check.passed and check.severity == "error" for check in checks),
-                "checks_failed_warnings": sum(not check.passed and check.severity != "error" for check in checks),
+                # The totals of the groups: content.group_checks owns what passed and failed mean.
+                "checks_passed": sum(group.passed for group in groups),
+                "checks_failed_errors": sum(group.failed_errors for group in groups),
+                "checks_failed_warnings": sum(group.failed_warnings for group in groups),
                 "defined_indicators": DEFINED_INDICATORS,
             }
             self._shared[key] = {
