@@ -29,14 +29,26 @@
     {{ return(window) }}
 {%- endmacro %}
 
-{#- `column` (a month, its first day) within the processing window. -#}
-{% macro in_month_window(column) -%}
+{#- `column` (a month, its first day) within the processing window, or with `months_before`
+    within the window moved that many months back (the months before the window's months,
+    which a rule comparing a month with an earlier one reads). The bounds are constants, not
+    an expression of the column, so DuckDB skips the row groups outside them: a model that
+    reads a mart's earlier months otherwise scans every month of the history. -#}
+{% macro in_month_window(column, months_before=0) -%}
     {%- set window = month_window() -%}
     (
-        {%- if window.start %} {{ column }} >= cast('{{ window.start }}' as date){% else %} true{% endif %}
+        {%- if window.start %} {{ column }} >= {{ _window_bound(window.start, months_before) }}{% else %} true{% endif %}
         and
-        {%- if window.end %} {{ column }} < cast('{{ window.end }}' as date){% else %} true{% endif %}
+        {%- if window.end %} {{ column }} < {{ _window_bound(window.end, months_before) }}{% else %} true{% endif %}
     )
+{%- endmacro %}
+
+{% macro _window_bound(first_day, months_before) -%}
+    {%- if months_before -%}
+        {{ add_months("cast('" ~ first_day ~ "' as date)", -months_before) }}
+    {%- else -%}
+        cast('{{ first_day }}' as date)
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The area scope as a SQL predicate on a region code column. -#}

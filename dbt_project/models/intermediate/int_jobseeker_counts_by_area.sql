@@ -12,6 +12,7 @@ previous_month as (
 
     select month, person_id, is_structural_unemployed
     from {{ ref('fct_person_month_status') }}
+    where {{ in_month_window('month', months_before=1) }}
 
 ),
 

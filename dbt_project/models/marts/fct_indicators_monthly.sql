@@ -29,9 +29,12 @@ all_delivered_months as (
 
 ),
 
+-- Only the months before the window's months are asked about: all of them would scan the
+-- month column of every person-month in the warehouse.
 computed_months as (
 
     select distinct month from {{ ref('fct_person_month_status') }}
+    where {{ in_month_window('month', months_before=1) }}
 
 ),
 
