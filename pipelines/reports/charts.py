@@ -5,14 +5,22 @@ the figures in words), uses fills that stay distinguishable in grayscale (light 
 plus dash patterns and marker shapes for lines), and never draws a withheld figure: a
 suppressed month is a hatched stub, and a month whose groups are partly suppressed is one
 hatched bar of the published total, so no suppressed group can be read off the stack.
+
+A series is drawn as one `<path>` per kind of mark (a layer's bars, its faded bars, the
+hatched bars, a line's markers), one subpath per month, not as one element per month: after
+twenty years a chart has some 200 months, and Chromium's layout and printing of a thousand
+elements a chart was most of the cost of a regional PDF. Each such path lists the months it
+draws and their published values, in the order of its subpaths, in `data-months` and
+`data-values`, so the DOM still says which figure each mark shows.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property, lru_cache
 
 from markupsafe import Markup, escape
 
@@ -85,15 +93,16 @@ class _Frame:
     def left(self) -> float:
         return MARGIN_LEFT
 
-    @property
+    # Cached: x and y are asked for every month of every series (some 200 months after twenty years).
+    @cached_property
     def width(self) -> float:
         return WIDTH - MARGIN_LEFT - MARGIN_RIGHT
 
-    @property
+    @cached_property
     def bottom(self) -> float:
         return self.top + self.height
 
-    @property
+    @cached_property
     def band(self) -> float:
         return self.width / max(self.months, 1)
 
@@ -107,6 +116,57 @@ class _Frame:
 
 def _f(number: float) -> str:
     return f"{number:.1f}".rstrip("0").rstrip(".")
+
+
+@lru_cache(maxsize=4096)
+def _month_key(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+@dataclass
+class _Marks:
+    """One path of a chart: a subpath per month it draws, with the months and their values."""
+
+    attributes: str  # class, fill, stroke, opacity...: what every mark of the path shares
+    commands: list[str] = field(default_factory=list)
+    months: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+
+    def add(self, commands: str, month: date, value: float | None) -> None:
+        self.commands.append(commands)
+        self.months.append(_month_key(month))
+        if value is not None:
+            self.values.append(raw_number(value))
+
+    def markup(self) -> str:
+        if not self.commands:
+            return ""
+        values = f' data-values="{" ".join(self.values)}"' if self.values else ""
+        return (
+            f'<path {self.attributes} data-months="{" ".join(self.months)}"{values} '
+            f'd="{"".join(self.commands)}"/>'
+        )
+
+
+def _rect_commands(x: str, y: float, width: str, height: str) -> str:
+    """A rectangle as a closed subpath (x and the width already formatted, shared by a month)."""
+    return f"M{x} {_f(y)}h{width}v{height}h-{width}Z"
+
+
+def _marker_commands(shape: str, x: float, y: float) -> str:
+    """The subpath of one marker, the same shape `_marker` draws as an element."""
+    if shape == "square":
+        return f"M{_f(x - 2.6)} {_f(y - 2.6)}h5.2v5.2h-5.2Z"
+    if shape == "diamond":
+        return f"M{_f(x)} {_f(y - 3.5)}L{_f(x + 3.5)} {_f(y)}L{_f(x)} {_f(y + 3.5)}L{_f(x - 3.5)} {_f(y)}Z"
+    return f"M{_f(x - 2.8)} {_f(y)}a2.8 2.8 0 1 0 5.6 0a2.8 2.8 0 1 0 -5.6 0Z"
+
+
+def _marker_paint(shape: str, colour: str) -> str:
+    """Fill and stroke of a marker shape, as `_marker` paints it."""
+    if shape == "square":
+        return f'fill="#fff" stroke="{colour}" stroke-width="1.5"'
+    return f'fill="{colour}"'
 
 
 def _text(x, y, content, *, size=FONT, anchor="start", cls="", weight=None, halo=False) -> str:
@@ -352,41 +412,48 @@ def stacked_bar_chart(
     parts += legend
     parts += _axes(frame, ticks, months, value_label, month_label, year_label)
     bar_width = frame.band * (0.78 if len(months) > 1 else 0.4)
+    width = _f(bar_width)
     stub = 6.0
-    parts.append('<g class="bars">')
+    fade = ' opacity="0.45"'
+    hatch = f'fill="url(#{hatch_id})" stroke="{HATCH_STROKE}" stroke-width="0.6"'
+    # The paths in the order they are drawn: each layer (bottom first), then the hatched bars.
+    # Months do not overlap, so drawing path by path instead of month by month looks the same.
+    layer_marks = []
+    for layer_index, layer in enumerate(layers):
+        fill = LAYER_FILLS[layer_index % len(LAYER_FILLS)]
+        # The lightest fill gets an outline, so it stays visible on white paper.
+        outline = ' stroke="#0b2e4f" stroke-width="0.4"' if layer_index % len(LAYER_FILLS) == 3 else ""
+        shared = f'class="bar" data-series="{layer.key}" fill="{fill}"{outline}'
+        layer_marks.append((_Marks(shared), _Marks(shared + fade)))
+    hidden = (_Marks(f'class="bar-groups-hidden" {hatch}'), _Marks(f'class="bar-groups-hidden" {hatch}{fade}'))
+    stubs = _Marks(f'class="bar-suppressed" {hatch}')
+    bottom = frame.bottom
     for index, (month, total) in enumerate(zip(months, totals, strict=True)):
-        x = frame.x(index) - bar_width / 2
-        fade = ' opacity="0.45"' if total.status == "incomplete" else ""
-        month_attr = f'data-month="{month:%Y-%m}"'
+        x = _f(frame.x(index) - bar_width / 2)
+        faded = total.status == "incomplete"
         if total.value is None:
             if total.status == "suppressed":
-                parts.append(
-                    f'<rect class="bar-suppressed" {month_attr} x="{_f(x)}" y="{_f(frame.bottom - stub)}" '
-                    f'width="{_f(bar_width)}" height="{_f(stub)}" fill="url(#{hatch_id})" '
-                    f'stroke="{HATCH_STROKE}" stroke-width="0.6"/>'
-                )
+                stubs.add(_rect_commands(x, bottom - stub, width, _f(stub)), month, None)
             continue
         if any(layer.cells[index].value is None for layer in layers):
             top = frame.y(total.value)
-            parts.append(
-                f'<rect class="bar-groups-hidden" {month_attr} data-value="{raw_number(total.value)}" '
-                f'x="{_f(x)}" y="{_f(top)}" '
-                f'width="{_f(bar_width)}" height="{_f(frame.bottom - top)}" fill="url(#{hatch_id})" '
-                f'stroke="{HATCH_STROKE}" stroke-width="0.6"{fade}/>'
-            )
+            bar_height = _f(bottom - top)
+            if bar_height != "0":  # an element of no height drew nothing, and neither does this
+                hidden[faded].add(_rect_commands(x, top, width, bar_height), month, total.value)
             continue
-        base = 0.0
-        for layer_index, layer in enumerate(layers):
+        base, y_bottom = 0.0, frame.y(0.0)
+        for layer, marks in zip(layers, layer_marks, strict=True):
             value = layer.cells[index].value
-            y_top, y_bottom = frame.y(base + value), frame.y(base)
-            # The lightest fill gets an outline, so it stays visible on white paper.
-            outline = ' stroke="#0b2e4f" stroke-width="0.4"' if layer_index % len(LAYER_FILLS) == 3 else ""
-            parts.append(
-                f'<rect class="bar" data-series="{layer.key}" {month_attr} data-value="{raw_number(value)}" '
-                f'x="{_f(x)}" y="{_f(y_top)}" width="{_f(bar_width)}" height="{_f(max(y_bottom - y_top, 0))}" '
-                f'fill="{LAYER_FILLS[layer_index % len(LAYER_FILLS)]}"{outline}{fade}/>'
-            )
             base += value
+            y_top = frame.y(base)
+            bar_height = _f(max(y_bottom - y_top, 0))
+            if bar_height != "0":
+                marks[faded].add(_rect_commands(x, y_top, width, bar_height), month, value)
+            y_bottom = y_top
+    parts.append('<g class="bars">')
+    for marks in (*(m for pair in layer_marks for m in pair), *hidden, stubs):
+        if marks.commands:
+            parts.append(marks.markup())
     parts.append("</g>")
     parts += _marker_month(frame, months, marker)
     parts += _reference_lines(frame, reference_lines)
@@ -414,7 +481,7 @@ def line_chart(
     year_label: Callable[[date], str],
     legends: Legends,
 ) -> Markup:
-    """Monthly lines from 0, one marker per published month; a withheld month breaks the line."""
+    """Monthly lines from 0, a marker at each published month; a withheld month breaks the line."""
     legend_items = []
     for index, line in enumerate(lines):
         style = LINE_STYLES[index % len(LINE_STYLES)]
@@ -453,6 +520,8 @@ def line_chart(
                 parts.append(
                     f'<path class="line" d="{path}" fill="none" stroke="{style["stroke"]}" stroke-width="2.2"{dash}/>'
                 )
+        paint = _marker_paint(style["marker"], style["stroke"])
+        points = (_Marks(f'class="points" {paint}'), _Marks(f'class="points" {paint} opacity="0.45"'))
         for month_index, (month, cell) in enumerate(zip(months, line.cells, strict=True)):
             if cell.value is None:
                 if cell.status == "suppressed":
@@ -467,12 +536,9 @@ def line_chart(
                         )
                     )
                 continue
-            extra = f' data-month="{month:%Y-%m}" data-value="{raw_number(cell.value)}"'
-            if cell.status == "incomplete":
-                extra += ' opacity="0.45"'
-            parts.append(
-                _marker(style["marker"], frame.x(month_index), frame.y(cell.value), style["stroke"], extra=extra)
-            )
+            commands = _marker_commands(style["marker"], frame.x(month_index), frame.y(cell.value))
+            points[cell.status == "incomplete"].add(commands, month, cell.value)
+        parts += [marks.markup() for marks in points if marks.commands]
         parts.append("</g>")
     parts.append("</svg>")
     return Markup("\n".join(parts))
