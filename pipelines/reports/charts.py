@@ -110,12 +110,22 @@ class _Frame:
         """Centre of month `index`'s band."""
         return self.left + (index + 0.5) * self.band
 
+    def x_texts(self, shift: float = 0.0) -> tuple[str, ...]:
+        """Every month's x + `shift`, formatted: the same in every chart of the same length."""
+        return _x_texts(self.months, shift)
+
     def y(self, value: float) -> float:
         return self.bottom - (value / self.y_max) * self.height if self.y_max else self.bottom
 
 
 def _f(number: float) -> str:
     return f"{number:.1f}".rstrip("0").rstrip(".")
+
+
+@lru_cache(maxsize=64)
+def _x_texts(months: int, shift: float) -> tuple[str, ...]:
+    frame = _Frame(top=0.0, height=0.0, months=months, y_max=0.0)  # x depends on the months only
+    return tuple(_f(frame.x(index) + shift) for index in range(months))
 
 
 @lru_cache(maxsize=4096)
@@ -148,18 +158,18 @@ class _Marks:
         )
 
 
-def _rect_commands(x: str, y: float, width: str, height: str) -> str:
-    """A rectangle as a closed subpath (x and the width already formatted, shared by a month)."""
-    return f"M{x} {_f(y)}h{width}v{height}h-{width}Z"
+def _rect_commands(x: str, top: str, width: str, bottom: str) -> str:
+    """A rectangle as a closed subpath, from its formatted left, top, width and bottom."""
+    return f"M{x} {top}h{width}V{bottom}h-{width}Z"
 
 
-def _marker_commands(shape: str, x: float, y: float) -> str:
-    """The subpath of one marker, the same shape `_marker` draws as an element."""
-    if shape == "square":
-        return f"M{_f(x - 2.6)} {_f(y - 2.6)}h5.2v5.2h-5.2Z"
-    if shape == "diamond":
-        return f"M{_f(x)} {_f(y - 3.5)}L{_f(x + 3.5)} {_f(y)}L{_f(x)} {_f(y + 3.5)}L{_f(x - 3.5)} {_f(y)}Z"
-    return f"M{_f(x - 2.8)} {_f(y)}a2.8 2.8 0 1 0 5.6 0a2.8 2.8 0 1 0 -5.6 0Z"
+# The subpath of one marker after "M<x> <y>" (its centre, as the line passes it): the shapes
+# `_marker` draws as elements, relative to the centre.
+MARKER_COMMANDS = {
+    "circle": "m-2.8 0a2.8 2.8 0 1 0 5.6 0a2.8 2.8 0 1 0 -5.6 0Z",
+    "square": "m-2.6 -2.6h5.2v5.2h-5.2Z",
+    "diamond": "m0 -3.5l3.5 3.5l-3.5 3.5l-3.5 -3.5Z",
+}
 
 
 def _marker_paint(shape: str, colour: str) -> str:
@@ -222,7 +232,7 @@ def _swatch_line(stroke: str, dash: str | None, width: float = 2, marker: str | 
             f'stroke-width="{width}"{dash_attr}/>'
         )
         if marker:
-            line += _marker(marker, x + 9, y - 4, stroke, css="")
+            line += _marker(marker, x + 9, y - 4, stroke)
         return line
 
     return draw
@@ -235,19 +245,19 @@ def _swatch_text(symbol: str) -> Callable[[float, float], str]:
     return draw
 
 
-def _marker(shape: str, x: float, y: float, colour: str, css: str = "point", extra: str = "") -> str:
-    cls = f' class="{css}"' if css else ""
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    """One marker as an element: the legend's swatch (a line's markers are `MARKER_COMMANDS`)."""
     if shape == "square":
         return (
-            f'<rect{cls} x="{_f(x - 2.6)}" y="{_f(y - 2.6)}" width="5.2" height="5.2" fill="#fff" '
-            f'stroke="{colour}" stroke-width="1.5"{extra}/>'
+            f'<rect x="{_f(x - 2.6)}" y="{_f(y - 2.6)}" width="5.2" height="5.2" fill="#fff" '
+            f'stroke="{colour}" stroke-width="1.5"/>'
         )
     if shape == "diamond":
         return (
-            f'<path{cls} d="M{_f(x)} {_f(y - 3.5)}L{_f(x + 3.5)} {_f(y)}L{_f(x)} {_f(y + 3.5)}'
-            f'L{_f(x - 3.5)} {_f(y)}Z" fill="{colour}"{extra}/>'
+            f'<path d="M{_f(x)} {_f(y - 3.5)}L{_f(x + 3.5)} {_f(y)}L{_f(x)} {_f(y + 3.5)}'
+            f'L{_f(x - 3.5)} {_f(y)}Z" fill="{colour}"/>'
         )
-    return f'<circle{cls} cx="{_f(x)}" cy="{_f(y)}" r="2.8" fill="{colour}"{extra}/>'
+    return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.8" fill="{colour}"/>'
 
 
 def _hatch_pattern(pattern_id: str) -> str:
@@ -427,28 +437,29 @@ def stacked_bar_chart(
         layer_marks.append((_Marks(shared), _Marks(shared + fade)))
     hidden = (_Marks(f'class="bar-groups-hidden" {hatch}'), _Marks(f'class="bar-groups-hidden" {hatch}{fade}'))
     stubs = _Marks(f'class="bar-suppressed" {hatch}')
-    bottom = frame.bottom
+    lefts = frame.x_texts(-bar_width / 2)
+    zero = _f(frame.y(0.0))
+    stub_top = _f(frame.bottom - stub)
     for index, (month, total) in enumerate(zip(months, totals, strict=True)):
-        x = _f(frame.x(index) - bar_width / 2)
+        x = lefts[index]
         faded = total.status == "incomplete"
         if total.value is None:
             if total.status == "suppressed":
-                stubs.add(_rect_commands(x, bottom - stub, width, _f(stub)), month, None)
+                stubs.add(_rect_commands(x, stub_top, width, zero), month, None)
             continue
         if any(layer.cells[index].value is None for layer in layers):
-            top = frame.y(total.value)
-            bar_height = _f(bottom - top)
-            if bar_height != "0":  # an element of no height drew nothing, and neither does this
-                hidden[faded].add(_rect_commands(x, top, width, bar_height), month, total.value)
+            top = _f(frame.y(total.value))
+            if top != zero:  # an element of no height drew nothing, and neither does this
+                hidden[faded].add(_rect_commands(x, top, width, zero), month, total.value)
             continue
-        base, y_bottom = 0.0, frame.y(0.0)
+        # Each layer ends where the next begins: one formatted y per edge, shared by both.
+        base, y_bottom = 0.0, zero
         for layer, marks in zip(layers, layer_marks, strict=True):
             value = layer.cells[index].value
             base += value
-            y_top = frame.y(base)
-            bar_height = _f(max(y_bottom - y_top, 0))
-            if bar_height != "0":
-                marks[faded].add(_rect_commands(x, y_top, width, bar_height), month, value)
+            y_top = _f(frame.y(base))
+            if y_top != y_bottom:
+                marks[faded].add(_rect_commands(x, y_top, width, y_bottom), month, value)
             y_bottom = y_top
     parts.append('<g class="bars">')
     for marks in (*(m for pair in layer_marks for m in pair), *hidden, stubs):
@@ -503,41 +514,36 @@ def line_chart(
     parts += legend
     parts += _axes(frame, ticks, months, value_label, month_label, year_label)
     parts += _reference_lines(frame, reference_lines)
+    xs = frame.x_texts()
     for index, line in enumerate(lines):
         style = LINE_STYLES[index % len(LINE_STYLES)]
         parts.append(f'<g class="series" data-series="{line.key}">')
-        segments: list[list[tuple[float, float]]] = [[]]
-        for month_index, cell in enumerate(line.cells):
+        # Each published month's point, formatted once: the line passes it and its marker sits on it.
+        segments: list[list[str]] = [[]]
+        suppressed_marks: list[str] = []
+        paint = _marker_paint(style["marker"], style["stroke"])
+        points = (_Marks(f'class="points" {paint}'), _Marks(f'class="points" {paint} opacity="0.45"'))
+        shape = MARKER_COMMANDS[style["marker"]]
+        for month_index, (month, cell) in enumerate(zip(months, line.cells, strict=True)):
             if cell.value is None:
                 if segments[-1]:
                     segments.append([])
+                if cell.status == "suppressed":
+                    mark = _text(frame.x(month_index), frame.bottom - 4, "..", size=10, anchor="middle",
+                                 cls="suppressed-mark")
+                    suppressed_marks.append(mark)
                 continue
-            segments[-1].append((frame.x(month_index), frame.y(cell.value)))
+            point = f"{xs[month_index]} {_f(frame.y(cell.value))}"
+            segments[-1].append(point)
+            points[cell.status == "incomplete"].add(f"M{point}{shape}", month, cell.value)
         dash = f' stroke-dasharray="{style["dash"]}"' if style["dash"] else ""
         for segment in segments:
             if len(segment) > 1:
-                path = "M" + "L".join(f"{_f(x)} {_f(y)}" for x, y in segment)
                 parts.append(
-                    f'<path class="line" d="{path}" fill="none" stroke="{style["stroke"]}" stroke-width="2.2"{dash}/>'
+                    f'<path class="line" d="M{"L".join(segment)}" fill="none" stroke="{style["stroke"]}" '
+                    f'stroke-width="2.2"{dash}/>'
                 )
-        paint = _marker_paint(style["marker"], style["stroke"])
-        points = (_Marks(f'class="points" {paint}'), _Marks(f'class="points" {paint} opacity="0.45"'))
-        for month_index, (month, cell) in enumerate(zip(months, line.cells, strict=True)):
-            if cell.value is None:
-                if cell.status == "suppressed":
-                    parts.append(
-                        _text(
-                            frame.x(month_index),
-                            frame.bottom - 4,
-                            "..",
-                            size=10,
-                            anchor="middle",
-                            cls="suppressed-mark",
-                        )
-                    )
-                continue
-            commands = _marker_commands(style["marker"], frame.x(month_index), frame.y(cell.value))
-            points[cell.status == "incomplete"].add(commands, month, cell.value)
+        parts += suppressed_marks
         parts += [marks.markup() for marks in points if marks.commands]
         parts.append("</g>")
     parts.append("</svg>")

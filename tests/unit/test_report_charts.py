@@ -34,19 +34,19 @@ def paths(svg, cls):
     return [element for element in svg.iter(f"{SVG}path") if element.get("class") == cls]
 
 
-RECT = re.compile(r"M([-\d.]+) ([-\d.]+)h([\d.]+)v([\d.]+)h-\3Z")
+RECT = re.compile(r"M([-\d.]+) ([-\d.]+)h([\d.]+)V([-\d.]+)h-\3Z")  # left, top, width, bottom
 
 
 def bars(path) -> dict[str, dict]:
     """A path of bars, month by month: its rectangle (x, y, width, height) and published value."""
     shapes = [tuple(float(number) for number in shape) for shape in RECT.findall(path.get("d"))]
-    assert "".join(RECT.sub("", path.get("d"))) == ""  # nothing but rectangles
+    assert RECT.sub("", path.get("d")) == ""  # nothing but rectangles
     months = path.get("data-months").split()
     values = (path.get("data-values") or "").split() or [None] * len(months)
     assert len(shapes) == len(months) == len(values)
     return {
-        month: {"x": x, "y": y, "width": width, "height": height, "value": value}
-        for month, (x, y, width, height), value in zip(months, shapes, values, strict=True)
+        month: {"x": x, "y": top, "width": width, "height": bottom - top, "value": value}
+        for month, (x, top, width, bottom), value in zip(months, shapes, values, strict=True)
     }
 
 
@@ -189,6 +189,9 @@ def test_a_line_chart_has_one_marker_per_published_month_and_breaks_at_withheld_
     # markers differ in shape between the series (grayscale printing): circles, then white squares
     assert points_a.get("d").count("a2.8 2.8") == 2 * 5 and points_a.get("fill") != "#fff"
     assert points_b.get("d").count("h5.2v5.2h-5.2Z") == 6 and points_b.get("fill") == "#fff"
+    # each marker is centred on its point of the line
+    (line_b,) = [e for e in series["b"] if e.get("class") == "line"]
+    assert re.findall(r"M([-\d.]+ [-\d.]+)m", points_b.get("d")) == line_b.get("d")[1:].split("L")
 
 
 def test_progress_bar_fills_its_share_and_clamps():
