@@ -5,14 +5,22 @@ the figures in words), uses fills that stay distinguishable in grayscale (light 
 plus dash patterns and marker shapes for lines), and never draws a withheld figure: a
 suppressed month is a hatched stub, and a month whose groups are partly suppressed is one
 hatched bar of the published total, so no suppressed group can be read off the stack.
+
+A series is drawn as one `<path>` per kind of mark (a layer's bars, its faded bars, the
+hatched bars, a line's markers), one subpath per month, not as one element per month: after
+twenty years a chart has some 200 months, and Chromium's layout and printing of a thousand
+elements a chart was most of the cost of a regional PDF. Each such path lists the months it
+draws and their published values, in the order of its subpaths, in `data-months` and
+`data-values`, so the DOM still says which figure each mark shows.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property, lru_cache
 
 from markupsafe import Markup, escape
 
@@ -85,15 +93,16 @@ class _Frame:
     def left(self) -> float:
         return MARGIN_LEFT
 
-    @property
+    # Cached: x and y are asked for every month of every series (some 200 months after twenty years).
+    @cached_property
     def width(self) -> float:
         return WIDTH - MARGIN_LEFT - MARGIN_RIGHT
 
-    @property
+    @cached_property
     def bottom(self) -> float:
         return self.top + self.height
 
-    @property
+    @cached_property
     def band(self) -> float:
         return self.width / max(self.months, 1)
 
@@ -101,12 +110,73 @@ class _Frame:
         """Centre of month `index`'s band."""
         return self.left + (index + 0.5) * self.band
 
+    def x_texts(self, shift: float = 0.0) -> tuple[str, ...]:
+        """Every month's x + `shift`, formatted: the same in every chart of the same length."""
+        return _x_texts(self.months, shift)
+
     def y(self, value: float) -> float:
         return self.bottom - (value / self.y_max) * self.height if self.y_max else self.bottom
 
 
 def _f(number: float) -> str:
     return f"{number:.1f}".rstrip("0").rstrip(".")
+
+
+@lru_cache(maxsize=64)
+def _x_texts(months: int, shift: float) -> tuple[str, ...]:
+    frame = _Frame(top=0.0, height=0.0, months=months, y_max=0.0)  # x depends on the months only
+    return tuple(_f(frame.x(index) + shift) for index in range(months))
+
+
+@lru_cache(maxsize=4096)
+def _month_key(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+@dataclass
+class _Marks:
+    """One path of a chart: a subpath per month it draws, with the months and their values."""
+
+    attributes: str  # class, fill, stroke, opacity...: what every mark of the path shares
+    commands: list[str] = field(default_factory=list)
+    months: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+
+    def add(self, commands: str, month: date, value: float | None) -> None:
+        self.commands.append(commands)
+        self.months.append(_month_key(month))
+        if value is not None:
+            self.values.append(raw_number(value))
+
+    def markup(self) -> str:
+        if not self.commands:
+            return ""
+        values = f' data-values="{" ".join(self.values)}"' if self.values else ""
+        return (
+            f'<path {self.attributes} data-months="{" ".join(self.months)}"{values} '
+            f'd="{"".join(self.commands)}"/>'
+        )
+
+
+def _rect_commands(x: str, top: str, width: str, bottom: str) -> str:
+    """A rectangle as a closed subpath, from its formatted left, top, width and bottom."""
+    return f"M{x} {top}h{width}V{bottom}h-{width}Z"
+
+
+# The subpath of one marker after "M<x> <y>" (its centre, as the line passes it): the shapes
+# `_marker` draws as elements, relative to the centre.
+MARKER_COMMANDS = {
+    "circle": "m-2.8 0a2.8 2.8 0 1 0 5.6 0a2.8 2.8 0 1 0 -5.6 0Z",
+    "square": "m-2.6 -2.6h5.2v5.2h-5.2Z",
+    "diamond": "m0 -3.5l3.5 3.5l-3.5 3.5l-3.5 -3.5Z",
+}
+
+
+def _marker_paint(shape: str, colour: str) -> str:
+    """Fill and stroke of a marker shape, as `_marker` paints it."""
+    if shape == "square":
+        return f'fill="#fff" stroke="{colour}" stroke-width="1.5"'
+    return f'fill="{colour}"'
 
 
 def _text(x, y, content, *, size=FONT, anchor="start", cls="", weight=None, halo=False) -> str:
@@ -162,7 +232,7 @@ def _swatch_line(stroke: str, dash: str | None, width: float = 2, marker: str | 
             f'stroke-width="{width}"{dash_attr}/>'
         )
         if marker:
-            line += _marker(marker, x + 9, y - 4, stroke, css="")
+            line += _marker(marker, x + 9, y - 4, stroke)
         return line
 
     return draw
@@ -175,19 +245,19 @@ def _swatch_text(symbol: str) -> Callable[[float, float], str]:
     return draw
 
 
-def _marker(shape: str, x: float, y: float, colour: str, css: str = "point", extra: str = "") -> str:
-    cls = f' class="{css}"' if css else ""
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    """One marker as an element: the legend's swatch (a line's markers are `MARKER_COMMANDS`)."""
     if shape == "square":
         return (
-            f'<rect{cls} x="{_f(x - 2.6)}" y="{_f(y - 2.6)}" width="5.2" height="5.2" fill="#fff" '
-            f'stroke="{colour}" stroke-width="1.5"{extra}/>'
+            f'<rect x="{_f(x - 2.6)}" y="{_f(y - 2.6)}" width="5.2" height="5.2" fill="#fff" '
+            f'stroke="{colour}" stroke-width="1.5"/>'
         )
     if shape == "diamond":
         return (
-            f'<path{cls} d="M{_f(x)} {_f(y - 3.5)}L{_f(x + 3.5)} {_f(y)}L{_f(x)} {_f(y + 3.5)}'
-            f'L{_f(x - 3.5)} {_f(y)}Z" fill="{colour}"{extra}/>'
+            f'<path d="M{_f(x)} {_f(y - 3.5)}L{_f(x + 3.5)} {_f(y)}L{_f(x)} {_f(y + 3.5)}'
+            f'L{_f(x - 3.5)} {_f(y)}Z" fill="{colour}"/>'
         )
-    return f'<circle{cls} cx="{_f(x)}" cy="{_f(y)}" r="2.8" fill="{colour}"{extra}/>'
+    return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.8" fill="{colour}"/>'
 
 
 def _hatch_pattern(pattern_id: str) -> str:
@@ -352,41 +422,49 @@ def stacked_bar_chart(
     parts += legend
     parts += _axes(frame, ticks, months, value_label, month_label, year_label)
     bar_width = frame.band * (0.78 if len(months) > 1 else 0.4)
+    width = _f(bar_width)
     stub = 6.0
-    parts.append('<g class="bars">')
+    fade = ' opacity="0.45"'
+    hatch = f'fill="url(#{hatch_id})" stroke="{HATCH_STROKE}" stroke-width="0.6"'
+    # The paths in the order they are drawn: each layer (bottom first), then the hatched bars.
+    # Months do not overlap, so drawing path by path instead of month by month looks the same.
+    layer_marks = []
+    for layer_index, layer in enumerate(layers):
+        fill = LAYER_FILLS[layer_index % len(LAYER_FILLS)]
+        # The lightest fill gets an outline, so it stays visible on white paper.
+        outline = ' stroke="#0b2e4f" stroke-width="0.4"' if layer_index % len(LAYER_FILLS) == 3 else ""
+        shared = f'class="bar" data-series="{layer.key}" fill="{fill}"{outline}'
+        layer_marks.append((_Marks(shared), _Marks(shared + fade)))
+    hidden = (_Marks(f'class="bar-groups-hidden" {hatch}'), _Marks(f'class="bar-groups-hidden" {hatch}{fade}'))
+    stubs = _Marks(f'class="bar-suppressed" {hatch}')
+    lefts = frame.x_texts(-bar_width / 2)
+    zero = _f(frame.y(0.0))
+    stub_top = _f(frame.bottom - stub)
     for index, (month, total) in enumerate(zip(months, totals, strict=True)):
-        x = frame.x(index) - bar_width / 2
-        fade = ' opacity="0.45"' if total.status == "incomplete" else ""
-        month_attr = f'data-month="{month:%Y-%m}"'
+        x = lefts[index]
+        faded = total.status == "incomplete"
         if total.value is None:
             if total.status == "suppressed":
-                parts.append(
-                    f'<rect class="bar-suppressed" {month_attr} x="{_f(x)}" y="{_f(frame.bottom - stub)}" '
-                    f'width="{_f(bar_width)}" height="{_f(stub)}" fill="url(#{hatch_id})" '
-                    f'stroke="{HATCH_STROKE}" stroke-width="0.6"/>'
-                )
+                stubs.add(_rect_commands(x, stub_top, width, zero), month, None)
             continue
         if any(layer.cells[index].value is None for layer in layers):
-            top = frame.y(total.value)
-            parts.append(
-                f'<rect class="bar-groups-hidden" {month_attr} data-value="{raw_number(total.value)}" '
-                f'x="{_f(x)}" y="{_f(top)}" '
-                f'width="{_f(bar_width)}" height="{_f(frame.bottom - top)}" fill="url(#{hatch_id})" '
-                f'stroke="{HATCH_STROKE}" stroke-width="0.6"{fade}/>'
-            )
+            top = _f(frame.y(total.value))
+            if top != zero:  # an element of no height drew nothing, and neither does this
+                hidden[faded].add(_rect_commands(x, top, width, zero), month, total.value)
             continue
-        base = 0.0
-        for layer_index, layer in enumerate(layers):
+        # Each layer ends where the next begins: one formatted y per edge, shared by both.
+        base, y_bottom = 0.0, zero
+        for layer, marks in zip(layers, layer_marks, strict=True):
             value = layer.cells[index].value
-            y_top, y_bottom = frame.y(base + value), frame.y(base)
-            # The lightest fill gets an outline, so it stays visible on white paper.
-            outline = ' stroke="#0b2e4f" stroke-width="0.4"' if layer_index % len(LAYER_FILLS) == 3 else ""
-            parts.append(
-                f'<rect class="bar" data-series="{layer.key}" {month_attr} data-value="{raw_number(value)}" '
-                f'x="{_f(x)}" y="{_f(y_top)}" width="{_f(bar_width)}" height="{_f(max(y_bottom - y_top, 0))}" '
-                f'fill="{LAYER_FILLS[layer_index % len(LAYER_FILLS)]}"{outline}{fade}/>'
-            )
             base += value
+            y_top = _f(frame.y(base))
+            if y_top != y_bottom:
+                marks[faded].add(_rect_commands(x, y_top, width, y_bottom), month, value)
+            y_bottom = y_top
+    parts.append('<g class="bars">')
+    for marks in (*(m for pair in layer_marks for m in pair), *hidden, stubs):
+        if marks.commands:
+            parts.append(marks.markup())
     parts.append("</g>")
     parts += _marker_month(frame, months, marker)
     parts += _reference_lines(frame, reference_lines)
@@ -414,7 +492,7 @@ def line_chart(
     year_label: Callable[[date], str],
     legends: Legends,
 ) -> Markup:
-    """Monthly lines from 0, one marker per published month; a withheld month breaks the line."""
+    """Monthly lines from 0, a marker at each published month; a withheld month breaks the line."""
     legend_items = []
     for index, line in enumerate(lines):
         style = LINE_STYLES[index % len(LINE_STYLES)]
@@ -436,43 +514,37 @@ def line_chart(
     parts += legend
     parts += _axes(frame, ticks, months, value_label, month_label, year_label)
     parts += _reference_lines(frame, reference_lines)
+    xs = frame.x_texts()
     for index, line in enumerate(lines):
         style = LINE_STYLES[index % len(LINE_STYLES)]
         parts.append(f'<g class="series" data-series="{line.key}">')
-        segments: list[list[tuple[float, float]]] = [[]]
-        for month_index, cell in enumerate(line.cells):
+        # Each published month's point, formatted once: the line passes it and its marker sits on it.
+        segments: list[list[str]] = [[]]
+        suppressed_marks: list[str] = []
+        paint = _marker_paint(style["marker"], style["stroke"])
+        points = (_Marks(f'class="points" {paint}'), _Marks(f'class="points" {paint} opacity="0.45"'))
+        shape = MARKER_COMMANDS[style["marker"]]
+        for month_index, (month, cell) in enumerate(zip(months, line.cells, strict=True)):
             if cell.value is None:
                 if segments[-1]:
                     segments.append([])
+                if cell.status == "suppressed":
+                    mark = _text(frame.x(month_index), frame.bottom - 4, "..", size=10, anchor="middle",
+                                 cls="suppressed-mark")
+                    suppressed_marks.append(mark)
                 continue
-            segments[-1].append((frame.x(month_index), frame.y(cell.value)))
+            point = f"{xs[month_index]} {_f(frame.y(cell.value))}"
+            segments[-1].append(point)
+            points[cell.status == "incomplete"].add(f"M{point}{shape}", month, cell.value)
         dash = f' stroke-dasharray="{style["dash"]}"' if style["dash"] else ""
         for segment in segments:
             if len(segment) > 1:
-                path = "M" + "L".join(f"{_f(x)} {_f(y)}" for x, y in segment)
                 parts.append(
-                    f'<path class="line" d="{path}" fill="none" stroke="{style["stroke"]}" stroke-width="2.2"{dash}/>'
+                    f'<path class="line" d="M{"L".join(segment)}" fill="none" stroke="{style["stroke"]}" '
+                    f'stroke-width="2.2"{dash}/>'
                 )
-        for month_index, (month, cell) in enumerate(zip(months, line.cells, strict=True)):
-            if cell.value is None:
-                if cell.status == "suppressed":
-                    parts.append(
-                        _text(
-                            frame.x(month_index),
-                            frame.bottom - 4,
-                            "..",
-                            size=10,
-                            anchor="middle",
-                            cls="suppressed-mark",
-                        )
-                    )
-                continue
-            extra = f' data-month="{month:%Y-%m}" data-value="{raw_number(cell.value)}"'
-            if cell.status == "incomplete":
-                extra += ' opacity="0.45"'
-            parts.append(
-                _marker(style["marker"], frame.x(month_index), frame.y(cell.value), style["stroke"], extra=extra)
-            )
+        parts += suppressed_marks
+        parts += [marks.markup() for marks in points if marks.commands]
         parts.append("</g>")
     parts.append("</svg>")
     return Markup("\n".join(parts))

@@ -20,7 +20,7 @@ from pipelines.core.indicators import (
     KELA_COUNTS,
     STRUCTURAL_GROUPS,
 )
-from pipelines.core.months import parse_month, shift_month
+from pipelines.core.months import month_index, parse_month, shift_month
 
 from .formatting import LANGUAGES
 
@@ -47,7 +47,9 @@ KEY_FIGURES = (
     "tmt_recipients",
     "tmt_paid_eur",
 )
-SERIES_INDICATORS = ("structural_unemployed", *STRUCTURAL_GROUPS, "youth_unemployed", "structural_inflow", "unemployed")
+# The monthly series the charts draw (render._charts), and only those: after twenty years each
+# is some 200 months an area, so a series read but never shown costs as much as one shown.
+SERIES_INDICATORS = ("structural_unemployed", *STRUCTURAL_GROUPS, "youth_unemployed", "structural_inflow")
 # Every indicator the definitions section explains, in the contract's order.
 DEFINED_INDICATORS = (*JOBSEEKER_COUNTS, *KELA_COUNTS, *EURO_BLOCK)
 
@@ -384,15 +386,26 @@ class PublishedMonth:
                     "select area_code, min(month) from indicators_monthly group by area_code"
                 ).fetchall()
             )
-        self._series: dict[str, dict[tuple[date, str], Cell]] = {}
+        # One row per area and indicator, its months as offsets from the first start and its
+        # values and statuses as lists: the series grow with the history (about 200 months
+        # after twenty years), and a Python tuple, date and dict entry per area-month-indicator
+        # made reading them most of a month's gathering. `_series_of` makes the cells.
+        self._series: dict[str, dict[str, tuple[list[int], list, list[str]]]] = {}
+        self._first_start = min(self._starts.values()) if self._starts else None
         if self._starts:
             placeholders = ", ".join("?" for _ in SERIES_INDICATORS)
-            for code, series_month, indicator, value, status in con.execute(
-                f"""select area_code, month, indicator, value, status from indicators_monthly
-                    where sex = 'total' and month >= ? and month <= ? and indicator in ({placeholders})""",
-                [min(self._starts.values()), month, *SERIES_INDICATORS],
+            for code, indicator, offsets, values, statuses in con.execute(
+                f"""select area_code, indicator, list(datediff('month', ?::date, month) order by month),
+                           list(value order by month), list(status order by month)
+                    from indicators_monthly
+                    where sex = 'total' and month >= ? and month <= ? and indicator in ({placeholders})
+                    group by area_code, indicator""",
+                [self._first_start, self._first_start, month, *SERIES_INDICATORS],
             ).fetchall():
-                self._series.setdefault(code, {})[(series_month, indicator)] = Cell(value, status)
+                self._series.setdefault(code, {})[indicator] = (offsets, values, statuses)
+        # Cells are immutable and the same figure recurs across months and areas: one object each.
+        self._cells: dict[tuple, Cell] = {}
+        self._months: dict[date, tuple[date, ...]] = {}
 
         self.checks = tuple(
             CheckRow(*row)
@@ -464,17 +477,35 @@ class PublishedMonth:
         )
 
     def _series_of(self, area_code: str) -> Series:
-        months = []
-        month = self._starts[area_code]
-        while month <= self.month:
-            months.append(month)
-            month = shift_month(month, 1)
+        start = self._starts[area_code]
+        if start not in self._months:
+            months, month = [], start
+            while month <= self.month:
+                months.append(month)
+                month = shift_month(month, 1)
+            self._months[start] = tuple(months)
+        months = self._months[start]
+        first = month_index(start) - month_index(self._first_start)
         found = self._series.get(area_code, {})
-        cells = {
-            indicator: tuple(found.get((month, indicator), MISSING) for month in months)
-            for indicator in SERIES_INDICATORS
-        }
-        return Series(tuple(months), cells)
+        cells = {}
+        for indicator in SERIES_INDICATORS:
+            if indicator not in found:
+                cells[indicator] = tuple(MISSING for _ in months)
+                continue
+            offsets, values, statuses = found[indicator]
+            if len(offsets) == len(months) and offsets[0] == first:
+                # Every month is there (one row per month at most, none before the start).
+                cells[indicator] = tuple(map(self._cell, values, statuses))
+            else:
+                by_offset = dict(zip(offsets, map(self._cell, values, statuses), strict=True))
+                cells[indicator] = tuple(by_offset.get(first + index, MISSING) for index in range(len(months)))
+        return Series(months, cells)
+
+    def _cell(self, value: float | None, status: str) -> Cell:
+        cell = self._cells.get((value, status))
+        if cell is None:
+            cell = self._cells[(value, status)] = Cell(value, status)
+        return cell
 
     def _kela_table(self, area_code, area_level, parent, members, members_known):
         def row(area, *, total=False):
