@@ -11,7 +11,10 @@ The months that need control are those the run recomputed, those whose mart rows
 since the previous publication and those it lacks; every other month's rows are carried
 from the previous publication, when that is exactly what controlling them again would give
 (pipelines/publish/incremental.py). So a month's run does not redo twenty years of control
-and checks.
+and checks. The target follow-up is carried the same way, except for a target whose
+baseline month was controlled again (tables.followup_carried_targets), and of the carried
+indicator rows pandas reads only the months the new follow-up rows and the official
+reconciliation are made from.
 """
 
 from dataclasses import dataclass
@@ -26,11 +29,15 @@ from pipelines.partitions import WAREHOUSE_WRITER_POOL, months_of_run
 from pipelines.publish.disclosure import apply_disclosure_control
 from pipelines.publish.incremental import (
     CarryFailed,
+    FollowupPlan,
     PublicationPlan,
+    carried_followup,
     carried_rows,
     combine_published,
     fingerprints_path,
+    followup_fingerprint,
     mart_month_fingerprints,
+    plan_followup,
     plan_publication,
     published_summary,
     read_carried,
@@ -45,7 +52,9 @@ from pipelines.publish.official import (
     OFFICIAL_RECONCILIATION_COLUMNS,
     OFFICIAL_STATISTICS_COLUMNS,
     build_official_tables,
+    official_statistics,
     read_official_inputs,
+    reconciled_months,
 )
 from pipelines.publish.official_run import official_check_results
 from pipelines.publish.tables import (
@@ -84,7 +93,7 @@ class PublishedCandidate:
     # the carried rows of the indicators the follow-up and the official comparison read
     # (`derived_tables_indicators`) beside every row controlled now
     indicators: pd.DataFrame
-    followup: pd.DataFrame  # target_followup
+    followup: pd.DataFrame  # target_followup: every row, or with carried rows the rows made now
     area_parents: pd.DataFrame  # (month, area_code, parent_area_code) of `checked`: the relations' membership
     checked: pd.DataFrame  # the rows controlled in this run: what the published-table checks validate
 
@@ -102,9 +111,11 @@ def build_published_tables(
     targets: pd.DataFrame,
     threshold: int,
     carried: pd.DataFrame | None = None,
+    followup_plan: FollowupPlan | None = None,
 ) -> PublishedCandidate:
     """`indicator_cells` are the mart's rows of the months to control; `carried` the previous
-    publication's rows of the other months (None: there are none)."""
+    publication's rows of the other months that are read (None: there are none);
+    `followup_plan` says which follow-up rows are made now (None: every row)."""
     if indicator_cells is None:  # public-data mode: the person-level tables are empty, same columns
         empty = pd.DataFrame({name: pd.Series(dtype="object") for name in INDICATORS_COLUMNS})
         return PublishedCandidate(empty, target_followup(empty, targets), empty[list(AREA_PARENT_COLUMNS)], empty)
@@ -118,7 +129,7 @@ def build_published_tables(
     published = combine_published(carried, recontrolled)
     return PublishedCandidate(
         indicators=published,
-        followup=target_followup(published, targets),
+        followup=(followup_plan or FollowupPlan()).new_rows(target_followup(published, targets)),
         area_parents=controlled[list(AREA_PARENT_COLUMNS)].drop_duplicates(ignore_index=True),
         checked=recontrolled,
     )
@@ -143,25 +154,32 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
         mart_months = mart_month_fingerprints(connection)
         plan = plan_publication(config, previous, why_not, mart_months, run_months, rules)
         targets = query_table(connection, "reference.followup_targets")
+        official_inputs = read_official_inputs(connection)
+        statistics = official_statistics(official_inputs[0], official_inputs[2])
+        followup_rules = followup_fingerprint(targets)
+        followup = plan_followup(plan, previous, targets, followup_rules)
+        # Of the carried months, pandas reads the rows the new follow-up rows and the official
+        # reconciliation are made from (of their indicators only); the writer carries the rest.
+        wanted = sorted(set(followup.read) | (reconciled_months(statistics) & set(plan.carry)))
         try:
-            carried = read_carried(config.published_path, plan.carry, previous, derived_tables_indicators(targets))
+            carried = read_carried(config.published_path, wanted, previous, derived_tables_indicators(targets))
         except CarryFailed as failed:  # as if there were no previous publication: every month
             plan = plan_publication(config, None, str(failed), mart_months, run_months, rules)
-            carried = None
-        # The writer copies the carried rows file to file (the frame above serves the
-        # follow-up and the official comparison only); it writes the frame of the months
-        # controlled now. Without carried months that frame is every month's.
-        carried_copy = carried_rows(config.published_path, plan, previous) if carried is not None else None
+            followup, carried = FollowupPlan(), None
+        carried_copy = {name: rows for name, rows in (
+            ("indicators_monthly", carried_rows(config.published_path, plan, previous)),
+            ("target_followup", carried_followup(config.published_path, followup, previous)),
+        ) if rows is not None}
         cells = None if mart_months is None else read_mart_months(connection, plan.recontrol)
-        official_inputs = read_official_inputs(connection)
     context.log.info(f"publishing: {plan.describe()}")
-    candidate = build_published_tables(cells, targets, config.suppression_threshold, carried)
+    candidate = build_published_tables(cells, targets, config.suppression_threshold, carried, followup)
     del carried
     official = build_official_tables(
         *official_inputs,
         candidate.indicators,
         absolute_tolerance=config.reconciliation_absolute_tolerance,
         relative_tolerance=config.reconciliation_relative_tolerance,
+        statistics=statistics,
     )
 
     # The carried months passed these checks when they were published (the rules fingerprint
@@ -186,7 +204,7 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
         config.published_path,
         config.published_parquet_dir,
         {
-            "indicators_monthly": (candidate.indicators if carried_copy is None else candidate.checked,
+            "indicators_monthly": (candidate.checked if "indicators_monthly" in carried_copy else candidate.indicators,
                                    INDICATORS_COLUMNS),
             "target_followup": (candidate.followup, TARGET_COLUMNS),
             "run_checks": (verdict.checks, RUN_CHECKS_COLUMNS),
@@ -195,21 +213,21 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
             "official_reconciliation": (official.reconciliation, OFFICIAL_RECONCILIATION_COLUMNS),
             "publication": (published_row, PUBLICATION_COLUMNS),
         },
-        carried=None if carried_copy is None else {"indicators_monthly": carried_copy},
+        carried=carried_copy,
         before_swap=lambda: hold_at("swap", config),  # test-only fault pause (docs/faults.md)
     )
     # After the swap, naming the publication now in place: a crash before this line leaves
     # a file naming the previous one, and the next run then republishes every month.
-    write_fingerprints(fingerprints_path(config), published_row, rules, mart_months or {})
-    indicator_rows, suppressed_cells = published_summary(config.published_path)
+    write_fingerprints(fingerprints_path(config), published_row, rules, mart_months or {}, followup_rules)
+    indicator_rows, suppressed_cells, target_rows = published_summary(config.published_path)
     yield dg.MaterializeResult(
         metadata={
             "published": dg.MetadataValue.path(str(config.published_path)),
             "months": f"{months[0]} .. {months[-1]} ({len(months)})" if months else "none",
             "indicator_rows": indicator_rows,
             "suppressed_cells": suppressed_cells,
-            "target_rows": len(candidate.followup),
-            **plan_metadata(plan),
+            "target_rows": target_rows,
+            **plan_metadata(plan, followup),
             "checks": len(verdict.checks),
             # The checks' results link it too; here it stays next to what was published.
             "validation_report": dg.MetadataValue.path(str(verdict.report)),
@@ -219,10 +237,11 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
     )
 
 
-def plan_metadata(plan: PublicationPlan) -> dict[str, str]:
+def plan_metadata(plan: PublicationPlan, followup: FollowupPlan | None = None) -> dict[str, str]:
     """What the run controlled and what it carried, for the materialization's metadata."""
     return {
         "recontrolled_months": describe_months(plan.recontrol) or "none",
         "carried_months": describe_months(plan.carry) or "none",
         "carried_from": plan.basis if plan.carry else f"nothing: {plan.basis}",
+        "carried_followup_targets": ", ".join((followup or FollowupPlan()).carried_targets) or "none",
     }

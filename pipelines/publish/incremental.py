@@ -106,6 +106,19 @@ def _version(distribution: str) -> str:
         return "not installed"
 
 
+def followup_fingerprint(targets: pd.DataFrame) -> str:
+    """A hash of what makes `target_followup` from the published indicator rows: the targets
+    (every column of the seed, in its order) and the module that follows them (the rule, its
+    order and which rows may be carried). With the rules fingerprint, whose indicator rows
+    the follow-up reads, any change recomputes every row of the follow-up once."""
+    digest = hashlib.sha256()
+    for part in (targets.to_csv(index=False).encode(), Path(inspect.getfile(tables)).read_bytes(),
+                 inspect.getsource(plan_followup).encode(), inspect.getsource(carried_followup).encode()):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
 def mart_month_fingerprints(connection: duckdb.DuckDBPyConnection) -> dict[str, str] | None:
     """Per month (YYYY-MM) of the indicator mart: its row count and the sum of DuckDB's hash
     of each whole row (order-free; a changed value, status, name or parent changes it).
@@ -134,6 +147,7 @@ class PreviousPublication:
     schema_version: int
     rules: str
     months: Mapping[str, str]  # YYYY-MM -> the mart fingerprint its published rows come from
+    followup: str = ""  # followup_fingerprint of its target follow-up ("": not recorded)
 
 
 def _published_at_text(value) -> str:
@@ -153,6 +167,7 @@ def read_previous(published_path: Path, fingerprints: Path) -> tuple[PreviousPub
         written_for = recorded["publication"]
         recorded_months = dict(recorded["months"])
         rules = str(recorded["rules"])
+        followup = str(recorded.get("followup", ""))  # absent from older files: nothing of it is carried
     except FileNotFoundError:
         return None, f"the previous publication has no {FINGERPRINTS_NAME}"
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -177,7 +192,7 @@ def read_previous(published_path: Path, fingerprints: Path) -> tuple[PreviousPub
     if published_months != set(recorded_months):
         return None, f"the months of {FINGERPRINTS_NAME} are not those of published.duckdb"
     return PreviousPublication(run_id, threshold, scope, municipality_set, schema_version, rules,
-                               recorded_months), f"previous publication of run {run_id}"
+                               recorded_months, followup), f"previous publication of run {run_id}"
 
 
 # --- the plan --------------------------------------------------------------------------------
@@ -271,7 +286,7 @@ def read_carried(published_path: Path, months: Iterable[str], previous: Previous
                  indicators: Iterable[str] | None = None) -> pd.DataFrame | None:
     """The previous publication's `indicators_monthly` rows of `months` (and of `indicators`
     only, when given), in the order it stores them (written sorted, month first; a scan with
-    a plain filter keeps it). None when no month is carried. Raises CarryFailed when the rows
+    a plain filter keeps it). None when no month is asked for. Raises CarryFailed when the rows
     cannot be read (a file damaged past its first pages), or when the file is no longer the
     publication `previous` describes."""
     months = list(months)
@@ -301,24 +316,86 @@ def read_carried(published_path: Path, months: Iterable[str], previous: Previous
 
 
 def carried_rows(published_path: Path, plan: PublicationPlan, previous: PreviousPublication | None) -> Carried | None:
-    """How the writer merges the carried months, copied from the previous publication file
-    to file, with the months controlled now (the frame it is given): month ranges in month
-    order, each from one side, exactly the rows and order `combine_published` gives (the
-    order of a full publication) without moving the carried rows through pandas. None when
-    nothing is carried."""
+    """How the writer merges the carried months with the months controlled now (the frame it
+    is given), exactly the rows and order `combine_published` gives (the order of a full
+    publication) without moving the carried rows through pandas or copying them row by row.
+
+    The new file starts as a byte copy of the previous one. Its rows stay in place up to the
+    first month that is not carried (controlled again or no longer published), or that a
+    month controlled now would precede; after them come month ranges in month order, each
+    from one side: the previous file or the frame. A month's run of the newest month keeps
+    every earlier month in place and inserts one month. None when nothing is carried."""
     if not plan.carry or previous is None:
         return None
     carry = set(plan.carry)
-    months = sorted(carry | set(plan.recontrol))
-    parts, run = [], [months[0]]
-    for month in months[1:] + [None]:
+    kept = []
+    for month in sorted(previous.months):
+        if month not in carry or (plan.recontrol and month >= min(plan.recontrol)):
+            break
+        kept.append(month)
+    months = sorted((carry | set(plan.recontrol)) - set(kept))
+    parts, run = [], months[:1]
+    for month in months[1:] + [None] if months else []:
         if month is not None and (month in carry) == (run[0] in carry):
             run.append(month)
             continue
         condition, parameters = _month_filter(run)
         parts.append((run[0] in carry, condition, parameters))
         run = [month]
-    return Carried(Path(published_path), previous.run_id, tuple(parts))
+    kept_condition, kept_parameters = ("month <= ?", [parse_month(kept[-1])]) if kept else ("false", [])
+    return Carried(Path(published_path), previous.run_id, tuple(parts), kept_condition, tuple(kept_parameters))
+
+
+@dataclass(frozen=True)
+class FollowupPlan:
+    """Which rows of `target_followup` a publication makes now and which it carries."""
+
+    carried_targets: tuple[str, ...] = ()  # targets whose carried months' rows are carried
+    recontrol: tuple[str, ...] = ()  # months (YYYY-MM) whose rows of the carried targets are made now
+    carry: tuple[str, ...] = ()  # carried months: the months of their carried rows
+    read: tuple[str, ...] = ()  # carried months whose published rows the new follow-up rows are made from
+
+    def new_rows(self, followup: pd.DataFrame) -> pd.DataFrame:
+        """Of a follow-up made from the months controlled now and `read`, the rows that are
+        published from it: every row of a target not carried, the months controlled now of
+        the others."""
+        if not self.carried_targets:
+            return followup
+        months = pd.to_datetime(followup["month"]).dt.strftime("%Y-%m")
+        made_now = ~followup["target_id"].isin(list(self.carried_targets)) | months.isin(list(self.recontrol))
+        return followup[made_now].reset_index(drop=True)
+
+
+def plan_followup(plan: PublicationPlan, previous: PreviousPublication | None, targets: pd.DataFrame,
+                  fingerprint: str) -> FollowupPlan:
+    """The follow-up's part of the plan: a target's rows of the carried months are carried
+    (tables.followup_carried_targets says which targets may be) when the previous follow-up
+    was made from the same targets by the same code; the rest is made now, from the rows of
+    the months controlled now and of the carried months it needs (every carried month for
+    a target made whole, else the baseline months)."""
+    if not plan.carry or previous is None or previous.followup != fingerprint:
+        return FollowupPlan(read=plan.carry)
+    carry = set(plan.carry)
+    chosen = tables.followup_carried_targets(targets, carry, set(previous.months), carry | set(plan.recontrol))
+    if len(chosen) < len(targets):
+        read = plan.carry
+    else:
+        read = tuple(sorted(tables.followup_baseline_months(targets, chosen) & carry))
+    return FollowupPlan(chosen, plan.recontrol, plan.carry, read)
+
+
+def carried_followup(published_path: Path, followup: FollowupPlan, previous: PreviousPublication | None,
+                     ) -> Carried | None:
+    """How the writer merges the carried rows of `target_followup` (the carried targets'
+    rows of the carried months, from the previous file) with the rows made now (the frame):
+    sorted together by the follow-up's order, since new months interleave with the old in
+    every series. None when nothing of it is carried."""
+    if not followup.carried_targets or previous is None:
+        return None
+    condition, parameters = _month_filter(followup.carry)
+    carried = (True, f"list_contains(?, target_id) and {condition}", [list(followup.carried_targets), *parameters])
+    return Carried(Path(published_path), previous.run_id, (carried, (False, "true", [])),
+                   order_by=tables.TARGET_FOLLOWUP_ORDER_SQL)
 
 
 def combine_published(carried: pd.DataFrame | None, recontrolled: pd.DataFrame) -> pd.DataFrame:
@@ -339,30 +416,35 @@ def combine_published(carried: pd.DataFrame | None, recontrolled: pd.DataFrame) 
     return frame.take(order).reset_index(drop=True)
 
 
-def published_summary(published_path: Path) -> tuple[int, int]:
-    """The rows and suppressed cells of the `indicators_monthly` just published (the step's
-    metadata): counted in the file, since the carried rows never pass through pandas."""
+def published_summary(published_path: Path) -> tuple[int, int, int]:
+    """The rows and suppressed cells of the `indicators_monthly` just published, and the rows
+    of its `target_followup` (the step's metadata): counted in the file, since the carried
+    rows never pass through pandas."""
     connection = duckdb.connect(str(published_path), read_only=True)
     try:
         rows, suppressed = connection.execute(
             "select count(*), count(*) filter (where status = 'suppressed') from indicators_monthly").fetchone()
+        (targets,) = connection.execute("select count(*) from target_followup").fetchone()
     finally:
         connection.close()
-    return rows, suppressed
+    return rows, suppressed, targets
 
 
 # --- after publishing -------------------------------------------------------------------------
 
 
-def write_fingerprints(path: Path, publication: pd.DataFrame, rules: str, months: Mapping[str, str]) -> None:
+def write_fingerprints(path: Path, publication: pd.DataFrame, rules: str, months: Mapping[str, str],
+                       followup: str = "") -> None:
     """Record what the publication now in place was made from: written aside (owner-only),
     flushed, renamed over the old file, then the folder flushed. `publication` is the one-row
-    table just published; only the published months' fingerprints are kept."""
+    table just published; only the published months' fingerprints are kept; `followup` is the
+    `followup_fingerprint` its target follow-up was made with."""
     row = publication.iloc[0]
     text = json.dumps(
         {
             "publication": {"run_id": row["run_id"], "published_at": _published_at_text(row["published_at"])},
             "rules": rules,
+            "followup": followup,
             "months": dict(sorted(months.items())),
         },
         indent=1,

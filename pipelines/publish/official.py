@@ -218,6 +218,13 @@ def official_reconciliation(
     return frame[list(OFFICIAL_RECONCILIATION_COLUMNS)].reset_index(drop=True)
 
 
+def reconciled_months(statistics: pd.DataFrame) -> set[str]:
+    """The months (YYYY-MM) `official_reconciliation` can have rows of: those of the reconciled
+    table's cells (it joins on the month). Published rows of other months change nothing in it."""
+    reconciled = statistics[statistics["source_table"] == RECONCILED_TABLE]
+    return {month.strftime("%Y-%m") for month in pd.to_datetime(reconciled["month"]).dropna()}
+
+
 def region_membership_matches(areas: pd.DataFrame, geography: Geography) -> pd.DataFrame:
     """(month, area_code, comparable): False for a region whose municipalities at the end
     of the month differ from its municipalities in the current division (MK18 and MK17
@@ -290,8 +297,11 @@ def build_official_tables(
     *,
     absolute_tolerance: float,
     relative_tolerance: float,
+    statistics: pd.DataFrame | None = None,
 ) -> OfficialTables:
-    statistics = official_statistics(cells, geography)
+    """`statistics`: `official_statistics(cells, geography)` when the caller has made it already."""
+    if statistics is None:
+        statistics = official_statistics(cells, geography)
     return OfficialTables(
         statistics=statistics,
         consistency=official_consistency(statistics, geography),

@@ -379,6 +379,48 @@ def target_followup(published: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFr
     return result[list(TARGET_COLUMNS)].reset_index(drop=True)
 
 
+# The follow-up's published order (`target_followup` sorts by it) as DuckDB's ORDER BY, for
+# the writer merging carried rows with new ones. Its key is unique when the target ids are
+# (followup_carried_targets requires it), so any sort gives the order of the stable one.
+TARGET_FOLLOWUP_ORDER_SQL = (
+    "target_id, case when area_code = 'SSS' then 0 when area_code like 'MK%' then 1 else 2 end, area_code, "
+    "case sex when 'total' then 0 when 'male' then 1 when 'female' then 2 end, month"
+)
+
+
+def followup_carried_targets(
+    targets: pd.DataFrame, carried: set[str], published_before: set[str], published_now: set[str]
+) -> tuple[str, ...]:
+    """The targets whose rows of a carried month (YYYY-MM) can be carried from the previous
+    publication, when that publication's follow-up was made by this code from these targets.
+
+    A row of `target_followup` for a month is made from two published cells only: the
+    month's own and the baseline month's (same indicator, area and sex); the row exists
+    when the month's cell does. So a carried month's row is unchanged as long as the
+    baseline month is: carried, or published neither before nor now. A target whose
+    baseline month was controlled again, or appeared or went, has every row recomputed.
+    None when a target id repeats: the merge of carried and new rows sorts by
+    TARGET_FOLLOWUP_ORDER_SQL, whose key is unique only with unique ids."""
+    if targets.empty or targets["target_id"].duplicated().any():
+        return ()
+    chosen = []
+    for target_id, baseline in zip(targets["target_id"], pd.to_datetime(targets["baseline_month"])):
+        if pd.isna(baseline):  # no month is on or after it: the target has no rows
+            chosen.append(target_id)
+            continue
+        month = baseline.strftime("%Y-%m")
+        if month in carried or (month not in published_before and month not in published_now):
+            chosen.append(target_id)
+    return tuple(chosen)
+
+
+def followup_baseline_months(targets: pd.DataFrame, target_ids) -> set[str]:
+    """The baseline months (YYYY-MM) of `target_ids`: besides the months controlled now, the
+    only published months their new rows are made from."""
+    chosen = targets[targets["target_id"].isin(list(target_ids))]
+    return {month.strftime("%Y-%m") for month in pd.to_datetime(chosen["baseline_month"]).dropna()}
+
+
 def _level(area_code: str) -> str:
     if area_code == "SSS":
         return "country"

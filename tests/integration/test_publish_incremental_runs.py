@@ -70,7 +70,7 @@ def plan_of(instance, run_id: str) -> dict[str, str]:
         materialization = record.event_log_entry.asset_materialization
         if materialization.asset_key == PUBLISHED:
             return {key: str(value.value) for key, value in materialization.metadata.items()
-                    if key in ("recontrolled_months", "carried_months", "carried_from")}
+                    if key in ("recontrolled_months", "carried_months", "carried_from", "carried_followup_targets")}
     raise AssertionError(f"run {run_id} did not publish")
 
 
@@ -153,6 +153,34 @@ def test_a_month_the_mart_changed_without_publishing_is_controlled_again(pipelin
                   "where area_code = 'KU205' and month between ? and ? order by 1",
                   [date(2008, 2, 1), date(2008, 4, 1)])
     assert [name for _, name in names] == ["Kajaani", "Kajaani (korjattu)", "Kajaani"]
+    assert_same_as_a_full_republication(settings, instance)
+
+
+def test_a_changed_baseline_month_remakes_the_follow_up_of_its_targets(pipeline):
+    """The follow-up's rows of the carried months are carried too, but a row is made from its
+    baseline month's cell as well: when the baseline month (2008-02 for both KAIRA targets)
+    changes, every row of those targets is made again, and equals a full republication."""
+    settings, instance = pipeline
+    result = publish_only(instance, LAST)
+    assert result.success and plan_of(instance, result.run_id)["carried_followup_targets"] == (
+        "kaira_1_halve_structural, kaira_2_structural_inflow")
+    baseline = ("select distinct baseline_value from target_followup where target_id = 'kaira_1_halve_structural' "
+                "and area_code = 'KU205' and sex = 'total'")
+    (before,) = query(settings.published_path, baseline)
+    connection = duckdb.connect(str(settings.warehouse_path))
+    try:
+        connection.execute("update marts.fct_indicators_monthly set value = value + 7 where month = ? "
+                           "and area_code = 'KU205' and sex = 'total' and indicator = 'structural_unemployed'",
+                           [date(2008, 2, 1)])
+    finally:
+        connection.close()
+
+    result = publish_only(instance, LAST)
+
+    assert result.success
+    plan = plan_of(instance, result.run_id)
+    assert plan["recontrolled_months"] == f"2008-02, {LAST}" and plan["carried_followup_targets"] == "none"
+    assert query(settings.published_path, baseline) == [(before[0] + 7,)]
     assert_same_as_a_full_republication(settings, instance)
 
 

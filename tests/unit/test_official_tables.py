@@ -15,6 +15,7 @@ from pipelines.publish.official import (
     official_consistency,
     official_reconciliation,
     official_statistics,
+    reconciled_months,
 )
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
@@ -118,6 +119,28 @@ def test_reconciliation_statuses_and_tolerance(geography):
     # a wider tolerance makes the male cell agree
     wider = official_reconciliation(indicators, statistics, geography, relative_tolerance=0.06)
     assert "differs" not in set(wider.status)
+
+
+def test_the_reconciliation_of_its_months_rows_alone_is_the_reconciliation_of_every_row(geography):
+    """A publication that carries months reads, of the carried rows, only those of the months
+    `reconciled_months` names: the reconciliation must be the same as from every row."""
+    statistics = official_statistics(
+        cells(kainuu_month("2016-11", {}, 80.0) + kainuu_month("2016-12", {"KU205": None}, 82.0)
+              + [("2017-01", "SK182", "TYOTTOMATLOPUSSA", 5.0, None)]),
+        geography,
+    )
+    statistics = pd.concat([statistics, statistics.head(2).assign(source_table="12ti", month=pd.Timestamp("2015-06-01"))])
+    assert reconciled_months(statistics) == {"2016-11", "2016-12", "2017-01"}
+    indicators = indicator_rows([
+        (f"{month}-01", area, "municipality" if area.startswith("KU") else "region", "unemployed", "total", value, "ok")
+        for month in ("2015-06", "2016-10", "2016-11", "2016-12", "2017-01", "2017-02")
+        for area, value in (("KU205", 11.0), ("KU105", 9.0), ("MK18", 81.0))
+    ])
+    within = indicators[indicators["month"].dt.strftime("%Y-%m").isin(reconciled_months(statistics))]
+    assert len(within) < len(indicators)
+    full = official_reconciliation(indicators, statistics, geography)
+    assert len(full) == 6 and set(full["status"]) >= {"agree", "official_unavailable"}
+    pd.testing.assert_frame_equal(official_reconciliation(within.reset_index(drop=True), statistics, geography), full)
 
 
 def test_settings_refuse_an_unknown_region_and_read_the_tolerances():

@@ -55,10 +55,14 @@ def test_carried_months_copied_file_to_file_equal_a_full_publication(tmp_path, r
     plan = PublicationPlan(tuple(recontrolled), carry, basis="test")
     previous = PreviousPublication("run-1", 5, "MK18", "real", 2, "rules", {m: "" for m in MONTHS})
     carried = incremental.carried_rows(previous_db, plan, previous)
-    # Month ranges alternate between the sides: a month in the middle splits the carried range.
+    # The months before the first one controlled again stay in place in the copy of the
+    # previous file; after them, month ranges alternate between the sides.
     assert carried is not None
+    assert (carried.kept, [str(day) for day in carried.kept_parameters]) == {
+        ("2024-03",): ("month <= ?", ["2024-02-01"]), ("2024-02",): ("month <= ?", ["2024-01-01"]),
+        ("2024-01",): ("false", []), ("2024-01", "2024-03"): ("false", [])}[tuple(recontrolled)]
     assert [from_previous for from_previous, _, _ in carried.parts] == {
-        ("2024-03",): [True, False], ("2024-02",): [True, False, True], ("2024-01",): [False, True],
+        ("2024-03",): [False], ("2024-02",): [False, True], ("2024-01",): [False, True],
         ("2024-01", "2024-03"): [False, True, False]}[tuple(recontrolled)]
     months = full["month"].dt.strftime("%Y-%m")
     now = full[months.isin(recontrolled)].reset_index(drop=True)
