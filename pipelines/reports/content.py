@@ -20,7 +20,8 @@ from pipelines.core.indicators import (
     KELA_COUNTS,
     STRUCTURAL_GROUPS,
 )
-from pipelines.core.months import month_index, parse_month, shift_month
+from pipelines.core.months import contiguous_ranges, month_index, months_between, parse_month, shift_month
+from pipelines.publish.tables import AREA_LEVEL_ORDER
 
 from .formatting import LANGUAGES
 
@@ -250,14 +251,11 @@ def published_areas(published_path: Path, month: date) -> list[tuple[str, str, s
         con.close()
 
 
-_LEVEL_ORDER = {"country": 0, "region": 1, "municipality": 2}
-
-
 def _areas_of_month(con, month: date) -> list[tuple[str, str, str]]:
     rows = con.execute(
         "select distinct area_code, area_level, area_name from indicators_monthly where month = ?", [month]
     ).fetchall()
-    return sorted(rows, key=lambda row: (_LEVEL_ORDER.get(row[1], 9), row[0]))
+    return sorted(rows, key=lambda row: (AREA_LEVEL_ORDER.get(row[1], 9), row[0]))
 
 
 def _family(areas: list[tuple[str, str, str]], code: str, level: str):
@@ -280,16 +278,6 @@ def _family(areas: list[tuple[str, str, str]], code: str, level: str):
     if len(regions) == 1:
         return regions[0], municipalities, True
     return None, [area for area in areas if area[0] == code], False
-
-
-def _month_ranges(months: list[date]) -> tuple[tuple[date, date], ...]:
-    ranges: list[tuple[date, date]] = []
-    for month in sorted(months):
-        if ranges and shift_month(ranges[-1][1], 1) == month:
-            ranges[-1] = (ranges[-1][0], month)
-        else:
-            ranges.append((month, month))
-    return tuple(ranges)
 
 
 def build_report(
@@ -338,7 +326,7 @@ class PublishedMonth:
             self._area_rows.setdefault(code, (level, name, count_date, lookback_complete))
         self.areas = sorted(
             {(code, level, name) for code, (level, name, _, _) in self._area_rows.items()},
-            key=lambda row: (_LEVEL_ORDER.get(row[1], 9), row[0]),
+            key=lambda row: (AREA_LEVEL_ORDER.get(row[1], 9), row[0]),
         )
 
         self._figures: dict[str, dict[tuple[str, str], Cell]] = {}
@@ -472,18 +460,14 @@ class PublishedMonth:
             checks=self.checks,
             run_id=self.run_id,
             checked_at=self.checked_at,
-            incomplete_months=_month_ranges(self._incomplete.get(area_code, [])),
+            incomplete_months=tuple(contiguous_ranges(self._incomplete.get(area_code, []))),
             status_counts=self._status_counts.get(area_code, {}),
         )
 
     def _series_of(self, area_code: str) -> Series:
         start = self._starts[area_code]
         if start not in self._months:
-            months, month = [], start
-            while month <= self.month:
-                months.append(month)
-                month = shift_month(month, 1)
-            self._months[start] = tuple(months)
+            self._months[start] = tuple(months_between(start, self.month))
         months = self._months[start]
         first = month_index(start) - month_index(self._first_start)
         found = self._series.get(area_code, {})
