@@ -285,6 +285,9 @@ SYNTHETIC_NOTE_FI = "Synteettinen esimerkkiaineisto – ei todellisia henkilöit
 
 AREA_LEVEL_ORDER = {"country": 0, "region": 1, "municipality": 2}
 SEX_ORDER = {"total": 0, "male": 1, "female": 2}
+# An area's level from its code alone (`_level`), where the published rows carry no level.
+COUNTRY_CODE = "SSS"
+REGION_CODE_PREFIX = "MK"
 
 
 def indicators_monthly(controlled: pd.DataFrame) -> pd.DataFrame:
@@ -382,10 +385,15 @@ def target_followup(published: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFr
 # The follow-up's published order (`target_followup` sorts by it) as DuckDB's ORDER BY, for
 # the writer merging carried rows with new ones. Its key is unique when the target ids are
 # (followup_carried_targets requires it), so any sort gives the order of the stable one.
-TARGET_FOLLOWUP_ORDER_SQL = (
-    "target_id, case when area_code = 'SSS' then 0 when area_code like 'MK%' then 1 else 2 end, area_code, "
-    "case sex when 'total' then 0 when 'male' then 1 when 'female' then 2 end, month"
-)
+TARGET_FOLLOWUP_ORDER_SQL = ", ".join((
+    "target_id",
+    f"case when area_code = '{COUNTRY_CODE}' then {AREA_LEVEL_ORDER['country']}"
+    f" when area_code like '{REGION_CODE_PREFIX}%' then {AREA_LEVEL_ORDER['region']}"
+    f" else {AREA_LEVEL_ORDER['municipality']} end",
+    "area_code",
+    "case sex " + " ".join(f"when '{sex}' then {rank}" for sex, rank in SEX_ORDER.items()) + " end",
+    "month",
+))
 
 
 def followup_carried_targets(
@@ -422,9 +430,9 @@ def followup_baseline_months(targets: pd.DataFrame, target_ids) -> set[str]:
 
 
 def _level(area_code: str) -> str:
-    if area_code == "SSS":
+    if area_code == COUNTRY_CODE:
         return "country"
-    return "region" if area_code.startswith("MK") else "municipality"
+    return "region" if area_code.startswith(REGION_CODE_PREFIX) else "municipality"
 
 
 def publication(
