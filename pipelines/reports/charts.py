@@ -247,17 +247,15 @@ def _swatch_text(symbol: str) -> Callable[[float, float], str]:
 
 def _marker(shape: str, x: float, y: float, colour: str) -> str:
     """One marker as an element: the legend's swatch (a line's markers are `MARKER_COMMANDS`)."""
+    paint = _marker_paint(shape, colour)
     if shape == "square":
-        return (
-            f'<rect x="{_f(x - 2.6)}" y="{_f(y - 2.6)}" width="5.2" height="5.2" fill="#fff" '
-            f'stroke="{colour}" stroke-width="1.5"/>'
-        )
+        return f'<rect x="{_f(x - 2.6)}" y="{_f(y - 2.6)}" width="5.2" height="5.2" {paint}/>'
     if shape == "diamond":
         return (
             f'<path d="M{_f(x)} {_f(y - 3.5)}L{_f(x + 3.5)} {_f(y)}L{_f(x)} {_f(y + 3.5)}'
-            f'L{_f(x - 3.5)} {_f(y)}Z" fill="{colour}"/>'
+            f'L{_f(x - 3.5)} {_f(y)}Z" {paint}/>'
         )
-    return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.8" fill="{colour}"/>'
+    return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.8" {paint}/>'
 
 
 def _hatch_pattern(pattern_id: str) -> str:
