@@ -155,7 +155,7 @@ def run_step(name: str, function: str, months: list[str], *, log_dir: Path, **kw
     with tempfile.TemporaryDirectory(prefix="kaira-bench-step-") as scratch, open(log_path, "w") as log:
         spec_path, result_path = Path(scratch) / "spec.json", Path(scratch) / "result.json"
         spec_path.write_text(json.dumps({"function": function, "kwargs": kwargs, "result": str(result_path)}))
-        busy_before = _machine_busy_seconds()
+        busy_before = machine_busy_seconds()
         began = time.monotonic()
         worker = subprocess.Popen([sys.executable, "-u", str(Path(__file__)), str(spec_path)], cwd=REPO_ROOT,
                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -173,7 +173,7 @@ def run_step(name: str, function: str, months: list[str], *, log_dir: Path, **kw
         worker.returncode = returncode = os.waitstatus_to_exitcode(status)
         sampler.stop()
         figures.process_s = time.monotonic() - began
-        busy = _machine_busy_seconds() - busy_before
+        busy = machine_busy_seconds() - busy_before
         result = json.loads(result_path.read_text()) if result_path.exists() else {}
     figures.load_after = os.getloadavg()[0]
     figures.tree_peak_mb = sampler.peak_bytes / 2**20
@@ -227,7 +227,8 @@ def _mem_available() -> int:
     return 2**62
 
 
-def _machine_busy_seconds() -> float:
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot, all cores (/proc/stat)."""
     with open("/proc/stat") as stat:
         fields = [int(v) for v in stat.readline().split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait

@@ -45,7 +45,7 @@ The landing folder beside it (`<folder>/../landing`) needs only the sample's REA
 How to run (from the repository root)
 -------------------------------------
     .venv/bin/python bench/bench_publish.py --workdir /tmp/kaira-publish-bench
-    .venv/bin/python bench/bench_publish.py --warehouse /tmp/flatpublish/w20/warehouse --repeats 2
+    .venv/bin/python bench/bench_publish.py --warehouse /tmp/kaira-publish-20y/warehouse --repeats 2
     .venv/bin/python bench/bench_publish.py --workdir /tmp/kaira-publish-bench --code /work/main
     .venv/bin/python bench/bench_publish.py --workdir /tmp/kaira-publish-bench --years 5 --repeats 1
 
@@ -65,22 +65,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEMO_KEY = "kaira-demo-key-not-secret-synthetic-only"  # public; generated data only
+from _measure import REPO_ROOT, bench_environment  # bench/, this script's folder
+
 FINGERPRINTS_FILE = "published.fingerprints.json"  # the incremental publication's basis, if the code has one
-
-
-def environment(workdir: Path) -> dict[str, str]:
-    return {
-        "KAIRA_LANDING_DIR": str(workdir / "landing"),
-        "KAIRA_WAREHOUSE_DIR": str(workdir / "warehouse"),
-        "KAIRA_REPORTS_DIR": str(workdir / "reports"),
-        "KAIRA_QUARANTINE_DIR": str(workdir / "quarantine"),
-        "KAIRA_AREA_SCOPE": "all",
-        "KAIRA_MUNICIPALITY_SET": "synthetic",
-        "KAIRA_PSEUDONYM_KEY": DEMO_KEY,
-        "DAGSTER_HOME": str(workdir / "dagster_home"),
-    }
 
 
 def prepare(source: Path, workdir: Path, years: int) -> list[str]:
@@ -179,7 +166,8 @@ def worker(month: str | None) -> dict:
 
 
 def measure(label: str, workdir: Path, code: Path, month: str | None) -> dict:
-    env = {**os.environ, **environment(workdir), "PYTHONPATH": str(code)}
+    env = {**os.environ, **bench_environment(workdir, area_scope="all", municipality_set="synthetic"),
+           "PYTHONPATH": str(code)}
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--worker", "--month", month or ""],

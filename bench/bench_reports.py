@@ -25,15 +25,15 @@ files to DIR, so two versions of the code can be compared file by file (`diff -r
 
 How to run (from the repository root)
 -------------------------------------
-The two cases of issue 12 (a month after twenty national years, and after 17 months); the
-files are copies of bench_scale.py's published tables (/tmp/kaira-20y, /tmp/kaira-nat2):
+The two cases of issue 12 (a month after twenty national years, and after 17 months), on
+the published tables of bench_scale.py's work folders (/tmp/kaira-20y, /tmp/kaira-national):
 
     .venv/bin/python bench/bench_reports.py --case 20y --case 17m --repeats 3
     .venv/bin/python bench/bench_reports.py --case 20y --repeats 1 --profile
     .venv/bin/python bench/bench_reports.py --published FILE --month 2010-12 --scope MK18
 
-A case is NAME=PUBLISHED_FILE@MONTH; `20y` and `17m` are short for the files in
-/tmp/flatreports/ (override with --case 20y=/path/published.duckdb@2024-12).
+A case is NAME=PUBLISHED_FILE@MONTH; `20y` and `17m` are short for those two files
+(override with --case 20y=/path/published.duckdb@2024-12).
 """
 
 from __future__ import annotations
@@ -53,15 +53,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _measure import machine_busy_seconds  # noqa: E402  (bench/, this script's folder)
+
 from pipelines.core.settings import load_settings  # noqa: E402
 from pipelines.reports.writer import write_all_reports  # noqa: E402
 
 PR_SET_CHILD_SUBREAPER = 36
+# The published files of bench_scale.py's work folders in the README (copied before use).
 CASES = {
-    "20y": ("/tmp/flatreports/published-20y.duckdb", "2024-12"),
-    "17m": ("/tmp/flatreports/published-17m.duckdb", "2007-06"),
+    "20y": ("/tmp/kaira-20y/warehouse/published.duckdb", "2024-12"),
+    "17m": ("/tmp/kaira-national/warehouse/published.duckdb", "2007-06"),
 }
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def become_subreaper() -> None:
@@ -82,14 +84,6 @@ def reap_descendants(seconds: float = 5.0) -> None:
             return
         if pid == 0:
             time.sleep(0.05)
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds the whole machine has been busy since boot, all cores (/proc/stat)."""
-    with open("/proc/stat") as stat:
-        fields = [int(value) for value in stat.readline().split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / _CLOCK_TICKS  # user..steal, without guest (counted in user)
 
 
 def cpu_seconds() -> tuple[float, float]:
