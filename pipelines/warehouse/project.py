@@ -127,14 +127,19 @@ def run_target_path(warehouse_dir: Path, context) -> Path:
     return warehouse_dir / DBT_TARGET_FOLDER / name
 
 
+# The dbt command Kaira starts: dbt's command line (dbt_command.py), installed with Kaira.
+DBT_COMMAND = "kaira-dbt"
+
+
 def dbt_executable() -> str:
-    """The venv's dbt: a console script started outside the venv would not find it on PATH."""
-    beside_python = Path(sys.executable).with_name("dbt")
+    """This environment's `kaira-dbt`, beside its Python: a console script started outside
+    the venv would not find it on PATH."""
+    beside_python = Path(sys.executable).with_name(DBT_COMMAND)
     if beside_python.exists():
         return str(beside_python)
-    found = shutil.which("dbt")
+    found = shutil.which(DBT_COMMAND)
     if found is None:
-        raise RuntimeError("dbt is not installed in this environment: run the README's setup")
+        raise RuntimeError(f"{DBT_COMMAND} is not installed in this environment: run the README's setup")
     return found
 
 
@@ -180,9 +185,10 @@ class KairaDbtCliResource(DbtCliResource):
 
     - dbt's version comes from the installed dbt-core package, not from a `dbt --version`
       subprocess (dagster-dbt caches that per resource object, and a run makes one per
-      invocation: `dbt_for_run`). The executable is this environment's own dbt
-      (`dbt_executable()`), a console script of that very package, so the two cannot
-      differ; dagster-dbt uses the version only to tell dbt Core (1.x) from Fusion (2.x).
+      invocation: `dbt_for_run`). The executable (`dbt_executable()`) is Kaira's
+      console script that runs this environment's dbt-core command line, so the two
+      cannot differ; dagster-dbt uses the version only to tell dbt Core (1.x) from
+      Fusion (2.x).
     - no dbt adapter in this process: dagster-dbt builds one (importing and configuring
       dbt here) for nothing but the column metadata and row counts that
       `fetch_column_metadata()` and `fetch_row_counts()` add to the events, which Kaira
