@@ -9,7 +9,10 @@ previous step's peak. The worker reports:
 
 - wall s: the step's call itself (imports and interpreter start-up excluded); "proc s" is
   the worker process from spawn to exit, imports included;
-- CPU s: user + system time of the worker and of every descendant it reaped (dbt);
+- CPU s: user + system time of the worker and of every descendant it reaped: dbt, and
+  Chromium's helpers (zygotes, renderers), which outlive their browser's main process and
+  are reaped by the worker because it makes itself their subreaper (`become_subreaper`);
+  without it their CPU time was counted as "other" work on the machine;
 - peak RSS "worker": `getrusage(RUSAGE_SELF).ru_maxrss` of the worker, i.e. the Python
   process in which Dagster executes the run in-process (ingest, GX checks, publishing);
 - peak RSS "child": `getrusage(RUSAGE_CHILDREN).ru_maxrss`, the largest single reaped
@@ -35,6 +38,7 @@ reports the step as failed "out of memory", with the figures and Dagster steps s
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import importlib
 import json
@@ -202,6 +206,7 @@ def _worker_main(spec_path: str) -> int:
             sys.path.insert(0, path)
     out: dict[str, Any] = {}
     code = 0
+    become_subreaper()
     try:
         module_name, attribute = spec["function"].split(":")
         function = getattr(importlib.import_module(module_name), attribute)
@@ -211,12 +216,41 @@ def _worker_main(spec_path: str) -> int:
     except BaseException:  # noqa: BLE001 - reported to the parent, which fails the bench
         out["error"] = traceback.format_exc()
         code = 1
+    # Only those that have ended: some never end before the worker does (multiprocessing's
+    # resource tracker, which a library starts), and waiting for them would add to "proc s".
+    reap_descendants(seconds=0)
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     out["cpu_s"] = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     out["self_maxrss_kb"] = own.ru_maxrss  # Linux: kilobytes
     out["children_maxrss_kb"] = children.ru_maxrss
     Path(spec["result"]).write_text(json.dumps(out, default=str))
     return code
+
+
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+
+
+def become_subreaper() -> None:
+    """Make this process the reaper of its orphaned descendants: Chromium's helper processes
+    (zygotes, renderers) outlive a browser that has ended, and would be counted by nobody."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def reap_descendants(seconds: float = 5.0) -> None:
+    """Reap every descendant that has ended, waiting up to `seconds` for the others, so that
+    their CPU time is counted."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no descendant left
+            return
+        if pid == 0:  # some are still running
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
 
 
 def _mem_available() -> int:

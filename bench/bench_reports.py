@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import ctypes
 import os
 import pstats
 import resource
@@ -53,37 +52,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _measure import machine_busy_seconds  # noqa: E402  (bench/, this script's folder)
+from _measure import become_subreaper, machine_busy_seconds, reap_descendants  # noqa: E402  (bench/)
 
 from pipelines.core.settings import load_settings  # noqa: E402
 from pipelines.reports.writer import write_all_reports  # noqa: E402
 
-PR_SET_CHILD_SUBREAPER = 36
 # The published files of bench_scale.py's work folders in the README (copied before use).
 CASES = {
     "20y": ("/tmp/kaira-20y/warehouse/published.duckdb", "2024-12"),
     "17m": ("/tmp/kaira-national/warehouse/published.duckdb", "2007-06"),
 }
-
-
-def become_subreaper() -> None:
-    """Make this process the reaper of its orphaned descendants: Chromium's helper processes
-    (zygotes, renderers) outlive a browser that is killed, and would be counted by nobody."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
-
-
-def reap_descendants(seconds: float = 5.0) -> None:
-    """Wait (a while) for every descendant left over, so that its CPU time is counted."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            time.sleep(0.05)
 
 
 def cpu_seconds() -> tuple[float, float]:

@@ -23,11 +23,18 @@ mismatch is printed and fails the bench (exit 1), so the yardstick is known to c
 same figures. Last, the Dagster steps of each run (with the memory sampled while each ran)
 and the dbt nodes.
 
+`--repeat N` runs the national month and its reference N times, one after the other (mk18:
+the reference N times after the one backfill), and prints every pair's ratio and their
+median: the other work on a shared machine changes from minute to minute, and one pair's
+ratio moved by 10 % from one run to the next.
+
 How to run (from the repository root; the full runs take minutes, use nohup)
 ---------------------------------------------------------------------------
     .venv/bin/python bench/bench_scale.py                                  # 200,000 x 30, MK18
     .venv/bin/python bench/bench_scale.py --population 2 --from 2012-07    # a quick try
     .venv/bin/python bench/bench_scale.py --sample national --workdir /tmp/kaira-nat --keep
+    .venv/bin/python bench/bench_scale.py --sample national --workdir /tmp/kaira-nat --reuse-landing \
+        --steps incremental,reference --repeat 5                          # five pairs on its warehouse
     .venv/bin/python bench/bench_scale.py --workdir /tmp/k --reuse-landing --steps backfill,reference
 
 The work folder (a temporary one by default) is removed at the end unless --keep or
@@ -38,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -65,6 +73,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reuse-landing", action="store_true",
                         help="skip generating when the work folder's landing already holds the sample")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"of {','.join(STEPS)} (default all)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run the incremental month (national) or the reference (mk18) and its partner N times, "
+                             "alternately, and print every pair's ratio and their median")
     args = parser.parse_args(argv)
     scale, population, first, last, scope, municipality_set = SAMPLES[args.sample]
     args.scale, args.scope, args.municipality_set = scale, scope, municipality_set
@@ -73,6 +84,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.steps = [name.strip() for name in args.steps.split(",") if name.strip()]
     if not args.steps or set(args.steps) - set(STEPS):
         parser.error(f"--steps: choose from {', '.join(STEPS)}")
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1")
     if args.sample == "national" and len(_measure.months_between(args.first, args.last)) < 2:
         parser.error("the national sample needs at least two months: a backfill and an incremental month")
     return args
@@ -108,38 +121,42 @@ def main(argv: list[str] | None = None) -> int:
             steps.append(generate)
             _progress(generate, f"{generate.value['persons']:,} persons, {generate.value['rows']}")
 
-        for name in ("backfill", "incremental"):
-            step_months = pipeline_months[name]
-            if name not in args.steps or not step_months:
-                continue
-            step = _measure.run_step(name, "_measure:pipeline_run", step_months, log_dir=logs,
-                                     first=step_months[0], last=step_months[-1])
-            step.rows_in, step.rows_out = _measure.warehouse_rows(warehouse, step_months)
-            steps.append(step)
-            _progress(step)
-            if not step.value["success"]:
-                _measure.print_steps(f"{title} (FAILED in {name})", steps)
-                _measure.print_run_breakdown(name, step.value["run_ids"], step.samples)
-                raise AssertionError(f"{name} run failed: {step.value['failure']}")
+        backfill = None
+        if "backfill" in args.steps and pipeline_months["backfill"]:
+            backfill = _pipeline_step("backfill", pipeline_months["backfill"], logs, warehouse, title, steps)
+            steps.append(backfill)
 
-        comparison = None
-        if "reference" in args.steps:
-            name = "reference month" if national else "reference backfill"
-            out = workdir / "reference.parquet"
-            reference = _measure.run_step(name, "_reference:derive", reference_months, log_dir=logs,
-                                          landing=str(landing), first=reference_months[0], last=reference_months[-1],
-                                          scope=args.scope, municipality_set=args.municipality_set, out=str(out))
-            reference.rows_out = {"person-months derived": reference.value["person_months"]}
-            steps.append(reference)
-            _progress(reference)
-            import _reference
+        # A pair (the national sample's month, then its reference) per round: the machine's
+        # other work varies from minute to minute, and alternating spreads it over both.
+        comparison, pairs = None, []
+        for number in range(1, args.repeat + 1):
+            suffix = f" {number}" if args.repeat > 1 else ""
+            pipeline = None if national else backfill  # mk18: the backfill is the reference's partner
+            if "incremental" in args.steps and pipeline_months["incremental"]:
+                pipeline = _pipeline_step("incremental" + suffix, pipeline_months["incremental"], logs, warehouse,
+                                          title, steps)
+                steps.append(pipeline)
+            if "reference" in args.steps:
+                name = ("reference month" if national else "reference backfill") + suffix
+                out = workdir / "reference.parquet"
+                reference = _measure.run_step(name, "_reference:derive", reference_months, log_dir=logs,
+                                              landing=str(landing), first=reference_months[0],
+                                              last=reference_months[-1], scope=args.scope,
+                                              municipality_set=args.municipality_set, out=str(out))
+                reference.rows_out = {"person-months derived": reference.value["person_months"]}
+                steps.append(reference)
+                _progress(reference)
+                import _reference
 
-            comparison = _reference.compare(str(out), str(warehouse / "kaira.duckdb"), reference_months[0],
-                                            reference_months[-1])
+                comparison = _reference.compare(str(out), str(warehouse / "kaira.duckdb"), reference_months[0],
+                                                reference_months[-1])
+                if pipeline is not None:
+                    pairs.append((pipeline, reference))
 
         _measure.print_steps(title, steps)
-        _print_ratios(steps)
-        for step in (s for s in steps if s.name in ("backfill", "incremental")):
+        _print_ratios(pairs)
+        last_runs = {step.name.split(" ")[0]: step for step in steps if step.name.startswith(("backfill", "incremental"))}
+        for step in last_runs.values():
             _measure.print_run_breakdown(f"{step.name} ({step.months[0]} .. {step.months[-1]})",
                                          step.value["run_ids"], step.samples)
         mismatched = _print_comparison(comparison)
@@ -153,21 +170,41 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _print_ratios(steps: list[_measure.StepFigures]) -> None:
-    by_name = {step.name: step for step in steps}
-    reference = by_name.get("reference backfill") or by_name.get("reference month")
-    pipeline = by_name.get("backfill") if "reference backfill" in by_name else by_name.get("incremental")
-    if not (reference and pipeline):
-        return
-    goal = 4 if pipeline.name == "backfill" else 3
-    print(f"\n== ratio {pipeline.name} / {reference.name} (goal <= {goal}x, peak <= 4 GiB)")
-    print(f"   process time (imports included): {pipeline.process_s:,.1f} s / {reference.process_s:,.1f} s = "
-          f"{pipeline.process_s / reference.process_s:.1f}x")
-    print(f"   wall time of the call:           {pipeline.wall_s:,.1f} s / {reference.wall_s:,.1f} s = "
-          f"{pipeline.wall_s / reference.wall_s:.1f}x")
-    print(f"   peak RSS of the process tree:    {pipeline.tree_peak_mb:,.0f} MiB / {reference.tree_peak_mb:,.0f} MiB")
-    print(f"   other CPU share meanwhile:       {100 * pipeline.other_cpu_share:.0f} % / "
-          f"{100 * reference.other_cpu_share:.0f} %")
+def _pipeline_step(name: str, months: list[str], logs: Path, warehouse: Path, title: str,
+                   steps: list[_measure.StepFigures]) -> _measure.StepFigures:
+    """`run_months` over `months` in a worker; a failed run prints its steps and raises."""
+    step = _measure.run_step(name, "_measure:pipeline_run", months, log_dir=logs, first=months[0], last=months[-1])
+    step.rows_in, step.rows_out = _measure.warehouse_rows(warehouse, months)
+    _progress(step)
+    if not step.value["success"]:
+        _measure.print_steps(f"{title} (FAILED in {name})", [*steps, step])
+        _measure.print_run_breakdown(name, step.value["run_ids"], step.samples)
+        raise AssertionError(f"{name} run failed: {step.value['failure']}")
+    return step
+
+
+def _print_ratios(pairs: list[tuple[_measure.StepFigures, _measure.StepFigures]]) -> None:
+    """Each (pipeline, reference) pair's ratios; with several pairs, their median too."""
+    for pipeline, reference in pairs:
+        goal = 4 if pipeline.name == "backfill" else 3
+        print(f"\n== ratio {pipeline.name} / {reference.name} (goal <= {goal}x, peak <= 4 GiB)")
+        print(f"   process time (imports included): {pipeline.process_s:,.1f} s / {reference.process_s:,.1f} s = "
+              f"{pipeline.process_s / reference.process_s:.1f}x")
+        print(f"   wall time of the call:           {pipeline.wall_s:,.1f} s / {reference.wall_s:,.1f} s = "
+              f"{pipeline.wall_s / reference.wall_s:.1f}x")
+        print(f"   peak RSS of the process tree:    {pipeline.tree_peak_mb:,.0f} MiB / "
+              f"{reference.tree_peak_mb:,.0f} MiB")
+        print(f"   other CPU share meanwhile:       {100 * pipeline.other_cpu_share:.0f} % / "
+              f"{100 * reference.other_cpu_share:.0f} %")
+    if len(pairs) > 1:
+        walls = sorted(pipeline.wall_s / reference.wall_s for pipeline, reference in pairs)
+        processes = sorted(pipeline.process_s / reference.process_s for pipeline, reference in pairs)
+        print(f"\n== {len(pairs)} pairs: wall-time ratio median {statistics.median(walls):.2f}x "
+              f"(from {walls[0]:.2f}x to {walls[-1]:.2f}x); process-time ratio median "
+              f"{statistics.median(processes):.2f}x; pipeline wall median "
+              f"{statistics.median(p.wall_s for p, _ in pairs):.1f} s, reference "
+              f"{statistics.median(r.wall_s for _, r in pairs):.1f} s; largest tree peak "
+              f"{max(p.tree_peak_mb for p, _ in pairs):,.0f} MiB")
 
 
 def _print_comparison(comparison: dict | None) -> int:
