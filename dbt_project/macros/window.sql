@@ -74,7 +74,7 @@
 {% macro in_deliveries_for_window(column) -%}
     {%- set start = month_window().start -%}
     {%- if start -%}
-        {{ column }} >= {{ add_months("cast('" ~ start ~ "' as date)", -rule_lookback_months()) }}
+        {{ column }} >= {{ _window_bound(start, rule_lookback_months()) }}
     {%- else -%}
         true
     {%- endif -%}
