@@ -128,35 +128,37 @@ def main(argv: list[str] | None = None) -> int:
 
         # A pair (the national sample's month, then its reference) per round: the machine's
         # other work varies from minute to minute, and alternating spreads it over both.
-        comparison, pairs = None, []
+        incremental, reference, pairs = None, None, []
         for number in range(1, args.repeat + 1):
             suffix = f" {number}" if args.repeat > 1 else ""
-            pipeline = None if national else backfill  # mk18: the backfill is the reference's partner
             if "incremental" in args.steps and pipeline_months["incremental"]:
-                pipeline = _pipeline_step("incremental" + suffix, pipeline_months["incremental"], logs, warehouse,
-                                          title, steps)
-                steps.append(pipeline)
+                incremental = _pipeline_step("incremental" + suffix, pipeline_months["incremental"], logs, warehouse,
+                                             title, steps)
+                steps.append(incremental)
             if "reference" in args.steps:
                 name = ("reference month" if national else "reference backfill") + suffix
-                out = workdir / "reference.parquet"
                 reference = _measure.run_step(name, "_reference:derive", reference_months, log_dir=logs,
                                               landing=str(landing), first=reference_months[0],
                                               last=reference_months[-1], scope=args.scope,
-                                              municipality_set=args.municipality_set, out=str(out))
+                                              municipality_set=args.municipality_set,
+                                              out=str(workdir / "reference.parquet"))
                 reference.rows_out = {"person-months derived": reference.value["person_months"]}
                 steps.append(reference)
                 _progress(reference)
-                import _reference
-
-                comparison = _reference.compare(str(out), str(warehouse / "kaira.duckdb"), reference_months[0],
-                                                reference_months[-1])
+                pipeline = incremental if national else backfill  # mk18: the backfill is its partner
                 if pipeline is not None:
                     pairs.append((pipeline, reference))
 
+        comparison = None
+        if reference is not None:  # every round's reference writes the same file: compared once
+            import _reference
+
+            comparison = _reference.compare(str(workdir / "reference.parquet"), str(warehouse / "kaira.duckdb"),
+                                            reference_months[0], reference_months[-1])
+
         _measure.print_steps(title, steps)
         _print_ratios(pairs)
-        last_runs = {step.name.split(" ")[0]: step for step in steps if step.name.startswith(("backfill", "incremental"))}
-        for step in last_runs.values():
+        for step in (run for run in (backfill, incremental) if run is not None):  # the last of each
             _measure.print_run_breakdown(f"{step.name} ({step.months[0]} .. {step.months[-1]})",
                                          step.value["run_ids"], step.samples)
         mismatched = _print_comparison(comparison)
