@@ -1,7 +1,9 @@
 """The report in a real browser: Debian's headless Chromium renders it, photographs it and
 prints it. Not skipped without a browser: it fails and says what to install (CI installs it)."""
 
+import json
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -11,7 +13,8 @@ from PIL import Image
 
 from pipelines.core.settings import load_settings
 from pipelines.reports import ChromiumError, browser, write_report
-from tests.report_fixtures import write_published
+from pipelines.reports.render import STYLESHEET
+from tests.report_fixtures import BASELINE, write_published
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +139,89 @@ def test_the_english_report_in_the_browser(chromium, published, tmp_path):
     value = dom_figures(dom)["structural_unemployed-total-value"]
     assert value["text"] == f"{float(value['data-value']):,.0f}"
     assert "Synthetic sample data" not in dom
+
+
+# The synthetic country's figures in its Kela table reach these sizes (the whole-country report
+# after twenty national years): the widest numbers a report has to hold.
+NATIONAL_SIZE = {
+    "structural_unemployed": 191_155,
+    "tmt_recipients_over_500": 191_155,
+    "tmt_recipients_300_499": 48_211,
+    "tmt_recipients_500_999": 61_390,
+    "tmt_recipients_1000_plus": 129_765,
+    "tmt_municipal_share_eur": 34_861_299.46,
+    "tmt_municipal_share_expected_eur": 61_642_132.94,
+    "tmt_municipal_share_diff_eur": -26_780_833.48,
+}
+
+
+NATIONAL_BASELINE = 101_407  # structural unemployment in the baseline month: progress about -180 %
+
+
+def national_size_overrides(month: str) -> dict:
+    """The fixture's cells of `month` (and the goals' baseline) at a country's size, every area."""
+    overrides = {}
+    for area in ("MK18", "KU205", "KU697"):
+        overrides[(f"{BASELINE:%Y-%m}", area, "total", "structural_unemployed")] = (NATIONAL_BASELINE, "ok")
+        for indicator, value in NATIONAL_SIZE.items():
+            overrides[(month, area, "total", indicator)] = (value, "ok")
+    return overrides
+
+
+def a4_column_px() -> float:
+    """The width a printed page lays its content out in, in CSS px: the A4 page of report.css's
+    @page rule less its left and right margins."""
+    css = STYLESHEET.read_text(encoding="utf-8")
+    page = re.search(r"@page\s*\{[^{}]*?size:\s*A4;[^{}]*?margin:\s*([\d.]+mm)\s+([\d.]+mm)", css)
+    assert page, "report.css has no `@page { size: A4; margin: TOP SIDES ... }` rule"
+    side_mm = float(page.group(2).removesuffix("mm"))
+    return (210 - 2 * side_mm) / 25.4 * 96
+
+
+OVERFLOWING = """(() => {
+  const column = document.documentElement.clientWidth, found = [];
+  for (const element of document.querySelectorAll('table, figure, svg, .cards, p')) {
+    const box = element.getBoundingClientRect();
+    if (box.right > column + 0.5) {
+      const caption = element.querySelector('caption');
+      found.push(`${element.tagName.toLowerCase()}.${element.className.baseVal ?? element.className}`
+                 + ` "${(caption ? caption.textContent : '').trim().slice(0, 50)}": ${Math.round(box.width)} px`);
+    }
+  }
+  return JSON.stringify({column: column, scroll: document.documentElement.scrollWidth, found: found});
+})()"""
+
+
+def print_layout(html_path: Path, chromium: str) -> dict:
+    """The report laid out as Chromium prints it (print media, the A4 column's width): the
+    column, the document's scroll width and the elements that stick out of the column."""
+    with browser.Browser(chromium) as chrome:
+        tab = chrome.new_tab()
+        chrome.call("Emulation.setDeviceMetricsOverride", tab, width=round(a4_column_px()), height=1100,
+                    deviceScaleFactor=1, mobile=False)
+        chrome.call("Emulation.setEmulatedMedia", tab, media="print")
+        chrome.call("Page.navigate", tab, url=html_path.resolve().as_uri())
+        deadline = time.monotonic() + 30
+        while chrome.call("Runtime.evaluate", tab, expression="document.readyState",
+                          returnByValue=True)["result"]["value"] != "complete":
+            assert time.monotonic() < deadline, f"Chromium did not load {html_path}"
+            time.sleep(0.05)
+        result = chrome.call("Runtime.evaluate", tab, expression=OVERFLOWING, returnByValue=True)
+    return json.loads(result["result"]["value"])
+
+
+@pytest.mark.parametrize(("area", "lang"), [("MK18", "fi"), ("KU205", "fi"), ("MK18", "en")])
+def test_the_printed_report_fits_the_a4_column_with_national_figures(chromium, tmp_path, area, lang):
+    """Wider content makes Chromium shrink the whole printed page, every text with it: the
+    tables must fit the column at their set size, also with a country's figures."""
+    published = write_published(tmp_path / "published.duckdb", overrides=national_size_overrides("2010-12"))
+    files = write_report(published, tmp_path / "reports", area, "2010-12", lang, pdf=False, synthetic=True)
+    figures = dom_figures(files.html.read_text(encoding="utf-8"))
+    assert float(figures[f"kela-{area}-tmt_municipal_share_diff_eur"]["data-value"]) == NATIONAL_SIZE[
+        "tmt_municipal_share_diff_eur"]  # the report holds the national-size figures
+
+    layout = print_layout(files.html, chromium)
+
+    assert layout["column"] == round(a4_column_px())
+    assert layout["found"] == []
+    assert layout["scroll"] <= layout["column"]
