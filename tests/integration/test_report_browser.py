@@ -215,7 +215,8 @@ def test_the_printed_report_fits_the_a4_column_with_national_figures(chromium, t
     """Wider content makes Chromium shrink the whole printed page, every text with it: the
     tables must fit the column at their set size, also with a country's figures."""
     published = write_published(tmp_path / "published.duckdb", overrides=national_size_overrides("2010-12"))
-    files = write_report(published, tmp_path / "reports", area, "2010-12", lang, pdf=False, synthetic=True)
+    files = write_report(published, tmp_path / "reports", area, "2010-12", lang, pdf=True, synthetic=True,
+                         chromium=chromium)
     figures = dom_figures(files.html.read_text(encoding="utf-8"))
     assert float(figures[f"kela-{area}-tmt_municipal_share_diff_eur"]["data-value"]) == NATIONAL_SIZE[
         "tmt_municipal_share_diff_eur"]  # the report holds the national-size figures
@@ -225,3 +226,5 @@ def test_the_printed_report_fits_the_a4_column_with_national_figures(chromium, t
     assert layout["column"] == round(a4_column_px())
     assert layout["found"] == []
     assert layout["scroll"] <= layout["column"]
+    # and printed: still one theme a page, as with the fixture's own figures
+    assert pdf_page_count(files.pdf) == 5
