@@ -28,6 +28,13 @@ the reference N times after the one backfill), and prints every pair's ratio and
 median: the other work on a shared machine changes from minute to minute, and one pair's
 ratio moved by 10 % from one run to the next.
 
+The step `warm` (national, not in the default steps) runs the national month `--warm-runs`
+times in one worker process and prints each run's time, and against the median reference
+of the same bench: the runs after the first find the modules imported and the definitions
+loaded, which is what a Kaira process kept between months would save (dbt's subprocess and
+Chromium still start each time). A measurement for a design change, not a way `kaira run`
+works.
+
 How to run (from the repository root; the full runs take minutes, use nohup)
 ---------------------------------------------------------------------------
     .venv/bin/python bench/bench_scale.py                                  # 200,000 x 30, MK18
@@ -35,6 +42,8 @@ How to run (from the repository root; the full runs take minutes, use nohup)
     .venv/bin/python bench/bench_scale.py --sample national --workdir /tmp/kaira-nat --keep
     .venv/bin/python bench/bench_scale.py --sample national --workdir /tmp/kaira-nat --reuse-landing \
         --steps incremental,reference --repeat 5                          # five pairs on its warehouse
+    .venv/bin/python bench/bench_scale.py --sample national --workdir /tmp/kaira-nat --reuse-landing \
+        --steps reference,warm --repeat 3                                 # the month in a warm process
     .venv/bin/python bench/bench_scale.py --workdir /tmp/k --reuse-landing --steps backfill,reference
 
 The work folder (a temporary one by default) is removed at the end unless --keep or
@@ -60,6 +69,7 @@ SAMPLES = {
     "national": ("finland", 1.0, "2006-01", "2007-06", "all", "synthetic"),
 }
 STEPS = ("generate", "backfill", "incremental", "reference")
+OPTIONAL_STEPS = ("warm",)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -72,7 +82,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--reuse-landing", action="store_true",
                         help="skip generating when the work folder's landing already holds the sample")
-    parser.add_argument("--steps", default=",".join(STEPS), help=f"of {','.join(STEPS)} (default all)")
+    parser.add_argument("--steps", default=",".join(STEPS),
+                        help=f"of {','.join(STEPS + OPTIONAL_STEPS)} (default {','.join(STEPS)})")
+    parser.add_argument("--warm-runs", type=int, default=3, metavar="N",
+                        help="the step warm: the national month N times in one process (default 3)")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="run the incremental month (national) or the reference (mk18) and its partner N times, "
                              "alternately, and print every pair's ratio and their median")
@@ -82,8 +95,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.population = args.population or population
     args.first, args.last = args.first or first, args.last or last
     args.steps = [name.strip() for name in args.steps.split(",") if name.strip()]
-    if not args.steps or set(args.steps) - set(STEPS):
-        parser.error(f"--steps: choose from {', '.join(STEPS)}")
+    if not args.steps or set(args.steps) - set(STEPS + OPTIONAL_STEPS):
+        parser.error(f"--steps: choose from {', '.join(STEPS + OPTIONAL_STEPS)}")
+    if "warm" in args.steps and (args.sample != "national" or args.warm_runs < 2):
+        parser.error("--steps warm: the national sample, and --warm-runs of at least 2")
     if args.repeat < 1:
         parser.error("--repeat: at least 1")
     if args.sample == "national" and len(_measure.months_between(args.first, args.last)) < 2:
@@ -149,6 +164,16 @@ def main(argv: list[str] | None = None) -> int:
                 if pipeline is not None:
                     pairs.append((pipeline, reference))
 
+        warm = None
+        if "warm" in args.steps:
+            warm = _measure.run_step("warm", "_measure:pipeline_runs", pipeline_months["incremental"], log_dir=logs,
+                                     first=pipeline_months["incremental"][0], last=pipeline_months["incremental"][-1],
+                                     times=args.warm_runs)
+            steps.append(warm)
+            _progress(warm)
+            if not warm.value["success"]:
+                raise AssertionError(f"warm run failed: {warm.value['failure']}")
+
         comparison = None
         if reference is not None:  # every round's reference writes the same file: compared once
             import _reference
@@ -158,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
 
         _measure.print_steps(title, steps)
         _print_ratios(pairs)
+        if warm is not None:
+            references = [step for step in steps if step.name.startswith("reference")]
+            _print_warm(warm, statistics.median(step.wall_s for step in references) if references else None)
         for step in (run for run in (backfill, incremental) if run is not None):  # the last of each
             _measure.print_run_breakdown(f"{step.name} ({step.months[0]} .. {step.months[-1]})",
                                          step.value["run_ids"], step.samples)
@@ -207,6 +235,17 @@ def _print_ratios(pairs: list[tuple[_measure.StepFigures, _measure.StepFigures]]
               f"{statistics.median(p.wall_s for p, _ in pairs):.1f} s, reference "
               f"{statistics.median(r.wall_s for _, r in pairs):.1f} s; largest tree peak "
               f"{max(p.tree_peak_mb for p, _ in pairs):,.0f} MiB")
+
+
+def _print_warm(warm: _measure.StepFigures, reference_wall: float | None) -> None:
+    """Each run of the warm step, against the median reference when there is one."""
+    print(f"\n== the national month {len(warm.value['runs'])} times in one process (peak RSS of the tree "
+          f"{warm.tree_peak_mb:,.0f} MiB)")
+    for number, run in enumerate(warm.value["runs"], start=1):
+        ratio = f" = {run['wall_s'] / reference_wall:.2f}x the median reference ({reference_wall:.1f} s)" \
+            if reference_wall else ""
+        kind = "cold: imports and definitions included" if number == 1 else "warm"
+        print(f"   run {number} ({kind}): {run['wall_s']:.1f} s{ratio}")
 
 
 def _print_comparison(comparison: dict | None) -> int:
