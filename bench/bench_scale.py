@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # A pair (the national sample's month, then its reference) per round: the machine's
         # other work varies from minute to minute, and alternating spreads it over both.
-        incremental, reference, pairs = None, None, []
+        incremental, reference, pairs, references = None, None, [], []
         for number in range(1, args.repeat + 1):
             suffix = f" {number}" if args.repeat > 1 else ""
             if "incremental" in args.steps and pipeline_months["incremental"]:
@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                                               out=str(workdir / "reference.parquet"))
                 reference.rows_out = {"person-months derived": reference.value["person_months"]}
                 steps.append(reference)
+                references.append(reference)
                 _progress(reference)
                 pipeline = incremental if national else backfill  # mk18: the backfill is its partner
                 if pipeline is not None:
@@ -184,7 +185,6 @@ def main(argv: list[str] | None = None) -> int:
         _measure.print_steps(title, steps)
         _print_ratios(pairs)
         if warm is not None:
-            references = [step for step in steps if step.name.startswith("reference")]
             _print_warm(warm, statistics.median(step.wall_s for step in references) if references else None)
         for step in (run for run in (backfill, incremental) if run is not None):  # the last of each
             _measure.print_run_breakdown(f"{step.name} ({step.months[0]} .. {step.months[-1]})",

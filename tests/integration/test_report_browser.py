@@ -172,9 +172,9 @@ def a4_column_px() -> float:
     """The width a printed page lays its content out in, in CSS px: the A4 page of report.css's
     @page rule less its left and right margins."""
     css = STYLESHEET.read_text(encoding="utf-8")
-    page = re.search(r"@page\s*\{[^{}]*?size:\s*A4;[^{}]*?margin:\s*([\d.]+mm)\s+([\d.]+mm)", css)
+    page = re.search(r"@page\s*\{[^{}]*?size:\s*A4;[^{}]*?margin:\s*[\d.]+mm\s+([\d.]+)mm", css)
     assert page, "report.css has no `@page { size: A4; margin: TOP SIDES ... }` rule"
-    side_mm = float(page.group(2).removesuffix("mm"))
+    side_mm = float(page.group(1))
     return (210 - 2 * side_mm) / 25.4 * 96
 
 
