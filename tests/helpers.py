@@ -32,6 +32,9 @@ def environment(root: Path, **overrides: str) -> dict[str, str]:
         "KAIRA_QUARANTINE_DIR": str(root / "quarantine"),
         "KAIRA_PSEUDONYM_KEY": TEST_KEY,
         "DAGSTER_HOME": str(root / "dagster_home"),
+        # A `kaira worker` the developer runs never takes a test's command (one that tests
+        # the worker sets its own socket).
+        "KAIRA_WORKER": "off",
     }
     values.update(overrides)
     return values

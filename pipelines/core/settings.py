@@ -25,7 +25,10 @@ environment, and the worker needs the key.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -224,11 +227,39 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
     )
 
 
+# --- the resident worker (pipelines/cli/worker.py) -------------------------------------------
+
+WORKER_SOCKET_VARIABLE = "KAIRA_WORKER_SOCKET"  # the worker's socket, when not the default
+WORKER_OFF_VARIABLE = "KAIRA_WORKER"  # "off": commands never go to a worker
+
+
+def worker_socket(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The socket of this installation's `kaira worker`: `KAIRA_WORKER_SOCKET`, else a name
+    derived from this environment's Python in an owner-only folder of the runtime (or
+    temporary) directory. None when `KAIRA_WORKER=off`.
+
+    The default is per installation because a worker serves the code it imported: one
+    clone's command must never reach another clone's worker."""
+    env = os.environ if environ is None else environ
+    if env.get(WORKER_OFF_VARIABLE, "").lower() == "off":
+        return None
+    if env.get(WORKER_SOCKET_VARIABLE):
+        return Path(env[WORKER_SOCKET_VARIABLE])
+    runtime = env.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    installation = hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]
+    return Path(runtime) / f"kaira-{os.getuid()}" / f"worker-{installation}.sock"
+
+
 # --- keeping secrets out of child processes -----------------------------------------------
 
 _withheld_lock = threading.Lock()
 _withheld_depth = 0
 _withheld: dict[str, str] = {}
+
+
+def secrets_in_environment() -> bool:
+    """Whether a secret variable is in this process's environment (withheld ones too)."""
+    return any(name in os.environ or name in _withheld for name in SECRET_VARIABLES)
 
 
 def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:

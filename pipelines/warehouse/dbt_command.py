@@ -8,7 +8,9 @@ walking them for cycles was pure cost: at exit alone the interpreter's last coll
 took 0.3 s of a national month's dbt step (perf: `gc_collect_main` after dbt's last line).
 
 Kaira starts it as dagster-dbt's `dbt_executable` (`project.dbt_executable`); a person
-running dbt by hand may use either command.
+running dbt by hand may use either command. When this installation's `kaira worker` runs
+(pipelines/cli/worker.py), the command is handed to it and dbt runs in a fork of the
+worker, which has imported dbt already; this process then only relays.
 """
 
 from __future__ import annotations
@@ -19,7 +21,20 @@ from pipelines.core.collector import freeze_loaded
 
 
 def main() -> None:
+    from pipelines.cli.worker_client import run_in_worker
+
+    # Quietly here if the worker refuses: dagster-dbt reads this command's output.
+    code = run_in_worker("kaira-dbt", sys.argv[1:], say_refusal=False)
+    sys.exit(run_dbt_here() if code is None else code)
+
+
+def run_dbt_here(argv: list[str] | None = None) -> int:
+    """dbt's command line (`argv`, default sys.argv's) in this process; its exit status."""
     from dbt.cli.main import cli  # dbt-core's entry point, as its `dbt` script imports it
 
     freeze_loaded()
-    sys.exit(cli())
+    try:
+        cli(args=argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    return 0

@@ -417,9 +417,10 @@ def test_the_fault_pause_names_a_point_and_seconds():
             parse_fault_pause(wrong)
 
 
-# Modules that hand (part of) the environment to a child process (dbt, Chromium); they read
-# no setting from it.
-PASS_ENVIRONMENT_TO_CHILDREN = {"pipelines/warehouse/project.py", "pipelines/reports/browser.py"}
+# Modules that hand (part of) the environment to a child process (dbt, Chromium, the command
+# a resident worker runs for its client); they read no setting from it.
+PASS_ENVIRONMENT_TO_CHILDREN = {"pipelines/warehouse/project.py", "pipelines/reports/browser.py",
+                                "pipelines/cli/worker.py", "pipelines/cli/worker_client.py"}
 
 
 def test_only_the_settings_module_reads_the_environment():

@@ -1,0 +1,79 @@
+"""Hand a command to this installation's `kaira worker` (pipelines/cli/worker.py), if one
+runs. Standard library only, and imported before anything heavy: when a worker takes the
+command, this process imports nothing more and only relays signals and the exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+
+from pipelines.cli.worker_protocol import MessageReader, ProtocolError, send_message
+from pipelines.core.settings import worker_socket
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def run_in_worker(command: str, argv: list[str], *, say_refusal: bool = True) -> int | None:
+    """Run `command argv` in the worker and return its exit status, or None when no worker
+    took it (none runs, or it refused: then the caller runs the command itself; a
+    refusal is said on stderr unless `say_refusal` is false)."""
+    path = worker_socket()
+    if path is None or not path.exists():
+        return None
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(str(path))
+        reader = MessageReader(connection)
+        greeting = reader.next()
+    except (OSError, ProtocolError):
+        connection.close()
+        return None  # a socket left by a worker that is gone
+    if greeting is None or "pid" not in greeting:
+        connection.close()
+        if say_refusal:
+            reason = greeting.get("refused") if greeting else "it closed the connection"
+            print(f"kaira: the worker on {path} did not take the command ({reason}); running it here",
+                  file=sys.stderr, flush=True)
+        return None
+    return _relay(connection, reader, command, argv)
+
+
+def _relay(connection: socket.socket, reader: MessageReader, command: str, argv: list[str]) -> int:
+    request = {"command": command, "argv": list(argv), "env": dict(os.environ), "cwd": os.getcwd(),
+               "umask": _current_umask()}
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    send_message(connection, request, fds=[0, 1, 2])
+
+    def forward(number, frame) -> None:
+        try:
+            send_message(connection, {"signal": number})
+        except OSError:
+            pass
+
+    previous = {number: signal.signal(number, forward) for number in FORWARDED_SIGNALS}
+    try:
+        code = None
+        while True:
+            message = reader.next()
+            if message is None:
+                break  # the command's process has ended
+            if "exit" in message:
+                code = int(message["exit"])
+        if code is None:
+            print("kaira: the worker's process for this command ended without an exit status", file=sys.stderr)
+            return 1
+        return code
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        connection.close()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,168 @@
+"""The resident worker's pieces that need no pipeline: the socket's place, the messages and
+file descriptors on a real socket pair, the listening socket's folder and leftovers, the
+code fingerprint, and a client whose worker refuses (pipelines/cli/worker*.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import worker
+from pipelines.cli.worker_client import run_in_worker
+from pipelines.cli.worker_protocol import MAX_MESSAGE, MessageReader, ProtocolError, send_message
+from pipelines.core.settings import worker_socket
+
+
+def test_the_socket_is_per_installation_in_an_owner_named_folder_and_can_be_turned_off(tmp_path):
+    default = worker_socket({"XDG_RUNTIME_DIR": str(tmp_path)})
+    assert default.parent == tmp_path / f"kaira-{os.getuid()}"
+    assert default.name.startswith("worker-") and default.suffix == ".sock"
+    assert worker_socket({"XDG_RUNTIME_DIR": str(tmp_path)}) == default  # the same installation, the same socket
+    assert worker_socket({"KAIRA_WORKER_SOCKET": str(tmp_path / "w.sock")}) == tmp_path / "w.sock"
+    assert worker_socket({"KAIRA_WORKER": "off", "KAIRA_WORKER_SOCKET": str(tmp_path / "w.sock")}) is None
+    assert worker_socket({"KAIRA_WORKER": "OFF"}) is None
+
+
+def test_messages_and_the_standard_streams_travel_together(tmp_path):
+    left, right = socket.socketpair()
+    files = [open(tmp_path / f"stream{number}", "w+") for number in range(3)]  # noqa: SIM115
+    try:
+        send_message(left, {"command": "kaira", "argv": ["run"], "env": {"A": "ä"}},
+                     fds=[handle.fileno() for handle in files])
+        send_message(left, {"signal": 2})
+        left.close()
+        reader = MessageReader(right)
+        assert reader.next() == {"command": "kaira", "argv": ["run"], "env": {"A": "ä"}}
+        assert len(reader.fds) == 3
+        os.write(reader.fds[1], b"through the passed descriptor")
+        assert (tmp_path / "stream1").read_bytes() == b"through the passed descriptor"
+        assert reader.next() == {"signal": 2}
+        assert reader.next() is None  # closed between two messages
+    finally:
+        for handle in files:
+            handle.close()
+        right.close()
+
+
+@pytest.mark.parametrize("sent, problem", [
+    (b'{"pid": 1', "in the middle of a message"),
+    (b"[1, 2]\n", "a JSON object"),
+    (b"not json\n", "not a JSON message"),
+])
+def test_a_broken_message_is_a_protocol_error(sent, problem):
+    left, right = socket.socketpair()
+    left.sendall(sent)
+    left.close()
+    with pytest.raises(ProtocolError, match=problem):
+        MessageReader(right).next()
+    right.close()
+
+
+def test_an_endless_message_is_refused_before_it_fills_memory():
+    left, right = socket.socketpair()
+
+    def flood() -> None:
+        try:
+            left.sendall(b"x" * (MAX_MESSAGE + 200_000))
+        except OSError:
+            pass
+
+    sender = threading.Thread(target=flood)
+    sender.start()
+    with pytest.raises(ProtocolError, match="longer than"):
+        MessageReader(right).next()
+    right.close()
+    sender.join()
+    left.close()
+
+
+def test_the_listening_socket_is_owner_only_and_a_dead_workers_socket_is_replaced(tmp_path):
+    path = tmp_path / "run" / "w.sock"
+    first = worker.bind(path)
+    try:
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        with pytest.raises(RuntimeError, match="already listens"):
+            worker.bind(path)
+    finally:
+        first.close()
+    assert path.exists()  # left behind, as by a killed worker
+    second = worker.bind(path)
+    second.close()
+
+
+def test_the_peer_of_another_user_is_refused():
+    left, right = socket.socketpair()
+    try:
+        assert worker.peer_refusal(left) is None  # this process, the worker's own user
+        assert "owner only" in worker.uid_refusal(os.getuid() + 1)
+        assert worker.uid_refusal(os.getuid()) is None
+    finally:
+        left.close()
+        right.close()
+
+
+def test_the_fingerprint_changes_when_a_code_file_changes_appears_or_goes(tmp_path):
+    code = tmp_path / "code"
+    (code / "target").mkdir(parents=True)  # written by dbt: not code
+    module_file = code / "module.py"
+    module_file.write_text("VALUE = 1\n")
+    before = worker.code_fingerprint((code,))
+    assert [Path(name).name for name, _ in before[0]] == ["module.py"]
+    (code / "target" / "manifest.json").write_text("{}")
+    assert worker.code_fingerprint((code,)) == before
+    stamp = module_file.stat().st_mtime_ns
+    os.utime(module_file, ns=(stamp + 10**9, stamp + 10**9))
+    touched = worker.code_fingerprint((code,))
+    assert touched != before
+    (code / "new.sql").write_text("select 1")
+    assert worker.code_fingerprint((code,)) != touched
+    (code / "new.sql").unlink()
+    assert worker.code_fingerprint((code,)) == touched
+
+
+def test_the_fingerprint_covers_the_package_and_the_shipped_folders():
+    names = {Path(name).relative_to(worker.code_folders()[0].parent).as_posix()
+             for name, _ in worker.code_fingerprint()[0]}
+    assert "pipelines/cli/worker.py" in names
+    assert any(name.startswith("dbt_project/models/") for name in names)
+    assert any(name.startswith("expectations/") for name in names)
+    assert not any("/__pycache__/" in name or "/target/" in name for name in names)
+
+
+def test_a_refusing_worker_leaves_the_command_to_the_client(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "w.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def refuse() -> None:
+        connection, _ = listener.accept()
+        connection.sendall((json.dumps({"refused": "its code is older"}) + "\n").encode())
+        connection.close()
+
+    server = threading.Thread(target=refuse)
+    server.start()
+    monkeypatch.setenv("KAIRA_WORKER_SOCKET", str(path))
+    monkeypatch.delenv("KAIRA_WORKER", raising=False)
+    try:
+        assert run_in_worker("kaira", ["run"]) is None
+    finally:
+        server.join()
+        listener.close()
+    assert "did not take the command (its code is older); running it here" in capsys.readouterr().err
+
+
+def test_no_worker_means_the_command_runs_here(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KAIRA_WORKER_SOCKET", str(tmp_path / "nobody.sock"))
+    monkeypatch.delenv("KAIRA_WORKER", raising=False)
+    assert run_in_worker("kaira", ["run"]) is None
+    (tmp_path / "nobody.sock").touch()  # a leftover file, nobody listening
+    assert run_in_worker("kaira", ["run"]) is None
+    assert capsys.readouterr().err == ""
