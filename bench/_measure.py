@@ -43,6 +43,7 @@ import glob
 import importlib
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -63,7 +64,7 @@ BENCH_PSEUDONYM_KEY = "kaira-bench-key-not-secret-at-least-32-bytes"
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-_CORES = os.cpu_count() or 1
+CORES = os.cpu_count() or 1
 # The machine is shared and has no swap: a worker whose tree would drive the machine out of
 # memory is killed (its own process group only) when MemAvailable falls below this.
 MIN_AVAILABLE_BYTES = 1 * 2**30
@@ -149,10 +150,13 @@ class StepFailed(RuntimeError):
         self.figures = figures
 
 
-def run_step(name: str, function: str, months: list[str], *, log_dir: Path, **kwargs: Any) -> StepFigures:
+def run_step(name: str, function: str, months: list[str], *, log_dir: Path, also_sample: int | None = None,
+             **kwargs: Any) -> StepFigures:
     """Run `function` ('module:attribute', the module in bench/ or the project) with kwargs
     in a worker process and measure it; the worker's output (Dagster's and dbt's logs) goes
-    to log_dir/<name>.log. Raises StepFailed if the worker fails."""
+    to log_dir/<name>.log. Raises StepFailed if the worker fails. `also_sample`: the pid of
+    another process whose tree does the step's work (a `kaira worker`), added to the
+    memory samples."""
     figures = StepFigures(name=name, months=months, started_at=time.time(), load_before=os.getloadavg()[0])
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
@@ -163,7 +167,7 @@ def run_step(name: str, function: str, months: list[str], *, log_dir: Path, **kw
         began = time.monotonic()
         worker = subprocess.Popen([sys.executable, "-u", str(Path(__file__)), str(spec_path)], cwd=REPO_ROOT,
                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        sampler = _TreeSampler(worker.pid)
+        sampler = _TreeSampler(worker.pid, also=also_sample)
         sampler.start()
         # wait4, not wait: the worker's rusage (itself and the children it reaped) even when
         # it was killed before it could report its own figures.
@@ -186,14 +190,14 @@ def run_step(name: str, function: str, months: list[str], *, log_dir: Path, **kw
         figures.wall_s = figures.process_s
         figures.cpu_s = usage.ru_utime + usage.ru_stime
         figures.worker_peak_mb = usage.ru_maxrss / 1024  # the largest of the worker and its reaped children
-        figures.other_cpu_share = max(0.0, busy - figures.cpu_s) / (figures.process_s * _CORES)
+        figures.other_cpu_share = max(0.0, busy - figures.cpu_s) / (figures.process_s * CORES)
         reason = sampler.killed or result.get("error", "(no result written)")
         raise StepFailed(f"step {name} failed (exit {returncode}, log {log_path}):\n{reason}", figures)
     figures.wall_s = result["wall_s"]
     figures.cpu_s = result["cpu_s"]
     figures.worker_peak_mb = result["self_maxrss_kb"] / 1024
     figures.child_peak_mb = result["children_maxrss_kb"] / 1024
-    figures.other_cpu_share = max(0.0, busy - figures.cpu_s) / (figures.process_s * _CORES)
+    figures.other_cpu_share = max(0.0, busy - figures.cpu_s) / (figures.process_s * CORES)
     figures.value = result["value"]
     return figures
 
@@ -272,9 +276,9 @@ def machine_busy_seconds() -> float:
 class _TreeSampler(threading.Thread):
     """The largest sum of RSS over a process and its descendants, from /proc."""
 
-    def __init__(self, root_pid: int, interval: float = 0.2):
+    def __init__(self, root_pid: int, interval: float = 0.2, also: int | None = None):
         super().__init__(daemon=True)
-        self.root_pid, self.interval = root_pid, interval
+        self.root_pid, self.interval, self.also = root_pid, interval, also
         self.peak_bytes = 0
         self.samples: list[tuple[float, int, int]] = []
         self.killed: str | None = None
@@ -311,7 +315,8 @@ class _TreeSampler(threading.Thread):
                 parents[int(entry)] = int(text[text.rindex(")") + 2 :].split()[1])
             except (OSError, ValueError):
                 continue
-        tree, frontier = {self.root_pid}, [self.root_pid]
+        roots = [self.root_pid] + ([self.also] if self.also else [])
+        tree, frontier = set(roots), list(roots)
         while frontier:
             pid = frontier.pop()
             for child, parent in parents.items():
@@ -356,6 +361,7 @@ def pipeline_run(first: str, last: str) -> dict:
     from pipelines.core.months import months_between
     from pipelines.core.settings import load_settings
 
+    os.environ["KAIRA_WORKER"] = "off"  # the month in this process alone: a resident worker takes not even its dbt
     settings = load_settings()
     plan_run(settings, months_between(first, last), held_months(settings))
     instance = dg.DagsterInstance.get()
@@ -363,20 +369,51 @@ def pipeline_run(first: str, last: str) -> dict:
     return {"run_ids": outcome.run_ids, "success": outcome.success, "failure": outcome.failure}
 
 
-def pipeline_runs(first: str, last: str, times: int) -> dict:
-    """`pipeline_run(first, last)` `times` times in this one process, each timed. The runs
-    after the first find Kaira's, Dagster's and dbt-core's modules imported and the job
-    definitions loaded: what a process kept between months would save. dbt's subprocess and
-    Chromium still start in every run."""
-    runs = []
-    for _ in range(times):
-        began = time.monotonic()
-        outcome = pipeline_run(first, last)
-        runs.append({**outcome, "wall_s": time.monotonic() - began})
-        if not outcome["success"]:
-            break
-    # The runs stop at the first failure: the last run says how they went.
-    return {"runs": runs, "success": runs[-1]["success"], "failure": runs[-1]["failure"]}
+def start_resident_worker(log_path: Path) -> subprocess.Popen:
+    """`kaira worker` on a socket of its own (KAIRA_WORKER_SOCKET, set here for the steps
+    that follow), its output to `log_path`; returns once it listens."""
+    socket_path = Path(tempfile.mkdtemp(prefix="kaira-bench-worker-")) / "worker.sock"
+    os.environ["KAIRA_WORKER_SOCKET"] = str(socket_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen([str(Path(sys.executable).parent / "kaira"), "worker"], cwd=REPO_ROOT,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not socket_path.exists():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"kaira worker did not start (exit {worker.poll()}): see {log_path}")
+        time.sleep(0.1)
+    return worker
+
+
+def stop_resident_worker(worker: subprocess.Popen) -> None:
+    worker.terminate()
+    worker.wait(timeout=60)
+    os.environ.pop("KAIRA_WORKER_SOCKET", None)
+
+
+def children_cpu_s(pid: int) -> float:
+    """CPU seconds of the children `pid` has reaped (cutime + cstime, /proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        text = stat.read()
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[13]) + int(fields[14])) / _CLOCK_TICKS
+
+
+def resident_run(first: str, last: str) -> dict:
+    """`kaira run --from first --to last` as a person types it, handed to the running
+    `kaira worker` (KAIRA_WORKER_SOCKET); timed as its client waited."""
+    command = [str(Path(sys.executable).parent / "kaira"), "run", "--from", first, "--to", last]
+    began = time.monotonic()
+    completed = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    client_wall_s = time.monotonic() - began
+    print(completed.stdout, flush=True)
+    if "worker" in completed.stdout and "did not take the command" in completed.stdout:
+        raise RuntimeError("the worker refused the run: see the log")
+    run_ids = re.findall(r"Dagster runs: (\S+)", completed.stdout)
+    failure = None if completed.returncode == 0 else f"kaira run exited {completed.returncode}"
+    return {"run_ids": run_ids[-1].split(", ") if run_ids else [], "success": completed.returncode == 0,
+            "failure": failure, "client_wall_s": client_wall_s}
 
 
 # ----------------------------------------------------------------------------------------
@@ -536,7 +573,7 @@ def _fmt(value: Any) -> str:
 
 def print_steps(title: str, steps: list[StepFigures]) -> None:
     print(f"\n== {title}")
-    print(f"   machine: {_CORES} cores, {os.sysconf('SC_PHYS_PAGES') * _PAGE_SIZE / 2**30:.0f} GiB; "
+    print(f"   machine: {CORES} cores, {os.sysconf('SC_PHYS_PAGES') * _PAGE_SIZE / 2**30:.0f} GiB; "
           "peak RSS in MiB: worker = RUSAGE_SELF, child = largest RUSAGE_CHILDREN (dbt), "
           "tree = sampled sum over the process tree")
     print(_table(

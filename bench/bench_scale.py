@@ -28,12 +28,12 @@ the reference N times after the one backfill), and prints every pair's ratio and
 median: the other work on a shared machine changes from minute to minute, and one pair's
 ratio moved by 10 % from one run to the next.
 
-The step `warm` (national, not in the default steps) runs the national month `--warm-runs`
-times in one worker process and prints each run's time, and against the median reference
-of the same bench: the runs after the first find the modules imported and the definitions
-loaded, which is what a Kaira process kept between months would save (dbt's subprocess and
-Chromium still start each time). A measurement for a design change, not a way `kaira run`
-works.
+The step `resident` (national, not in the default steps) starts `kaira worker` once
+(pipelines/cli/worker.py; its start is not timed: it is started once, not every month),
+then in every round types `kaira run` for the national month, which the worker runs in a
+fork of itself: the month as it runs with a resident worker, set against the same round's
+reference. Its time is what the `kaira run` command took; its CPU, the client's and the
+worker's forks' (the run, dbt, Chromium); its memory, the worker's whole tree.
 
 How to run (from the repository root; the full runs take minutes, use nohup)
 ---------------------------------------------------------------------------
@@ -43,7 +43,7 @@ How to run (from the repository root; the full runs take minutes, use nohup)
     .venv/bin/python bench/bench_scale.py --sample national --workdir /tmp/kaira-nat --reuse-landing \
         --steps incremental,reference --repeat 5                          # five pairs on its warehouse
     .venv/bin/python bench/bench_scale.py --sample national --workdir /tmp/kaira-nat --reuse-landing \
-        --steps reference,warm --repeat 3                                 # the month in a warm process
+        --steps incremental,resident,reference --repeat 5                 # also through a resident worker
     .venv/bin/python bench/bench_scale.py --workdir /tmp/k --reuse-landing --steps backfill,reference
 
 The work folder (a temporary one by default) is removed at the end unless --keep or
@@ -69,7 +69,7 @@ SAMPLES = {
     "national": ("finland", 1.0, "2006-01", "2007-06", "all", "synthetic"),
 }
 STEPS = ("generate", "backfill", "incremental", "reference")
-OPTIONAL_STEPS = ("warm",)
+OPTIONAL_STEPS = ("resident",)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -84,8 +84,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="skip generating when the work folder's landing already holds the sample")
     parser.add_argument("--steps", default=",".join(STEPS),
                         help=f"of {','.join(STEPS + OPTIONAL_STEPS)} (default {','.join(STEPS)})")
-    parser.add_argument("--warm-runs", type=int, default=3, metavar="N",
-                        help="the step warm: the national month N times in one process (default 3)")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="run the incremental month (national) or the reference (mk18) and its partner N times, "
                              "alternately, and print every pair's ratio and their median")
@@ -97,8 +95,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.steps = [name.strip() for name in args.steps.split(",") if name.strip()]
     if not args.steps or set(args.steps) - set(STEPS + OPTIONAL_STEPS):
         parser.error(f"--steps: choose from {', '.join(STEPS + OPTIONAL_STEPS)}")
-    if "warm" in args.steps and (args.sample != "national" or args.warm_runs < 2):
-        parser.error("--steps warm: the national sample, and --warm-runs of at least 2")
+    if "resident" in args.steps and args.sample != "national":
+        parser.error("--steps resident: the national sample only (it is a monthly run)")
     if args.repeat < 1:
         parser.error("--repeat: at least 1")
     if args.sample == "national" and len(_measure.months_between(args.first, args.last)) < 2:
@@ -124,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     began = time.monotonic()
     steps: list[_measure.StepFigures] = []
+    resident_worker = None
     finished = False
     try:
         if "generate" not in args.steps or (args.reuse_landing and (landing / "README.txt").exists()):
@@ -144,12 +143,19 @@ def main(argv: list[str] | None = None) -> int:
         # A pair (the national sample's month, then its reference) per round: the machine's
         # other work varies from minute to minute, and alternating spreads it over both.
         incremental, reference, pairs, references = None, None, [], []
+        resident_pairs, resident = [], None
+        if "resident" in args.steps:
+            resident_worker = _measure.start_resident_worker(logs / "kaira-worker.log")
         for number in range(1, args.repeat + 1):
             suffix = f" {number}" if args.repeat > 1 else ""
             if "incremental" in args.steps and pipeline_months["incremental"]:
                 incremental = _pipeline_step("incremental" + suffix, pipeline_months["incremental"], logs, warehouse,
                                              title, steps)
                 steps.append(incremental)
+            if resident_worker is not None:
+                resident = _resident_step("resident" + suffix, pipeline_months["incremental"], logs,
+                                          resident_worker.pid)
+                steps.append(resident)
             if "reference" in args.steps:
                 name = ("reference month" if national else "reference backfill") + suffix
                 reference = _measure.run_step(name, "_reference:derive", reference_months, log_dir=logs,
@@ -164,16 +170,11 @@ def main(argv: list[str] | None = None) -> int:
                 pipeline = incremental if national else backfill  # mk18: the backfill is its partner
                 if pipeline is not None:
                     pairs.append((pipeline, reference))
-
-        warm = None
-        if "warm" in args.steps:
-            warm = _measure.run_step("warm", "_measure:pipeline_runs", pipeline_months["incremental"], log_dir=logs,
-                                     first=pipeline_months["incremental"][0], last=pipeline_months["incremental"][-1],
-                                     times=args.warm_runs)
-            steps.append(warm)
-            _progress(warm)
-            if not warm.value["success"]:
-                raise AssertionError(f"warm run failed: {warm.value['failure']}")
+                if resident is not None:
+                    resident_pairs.append((resident, reference))
+        if resident_worker is not None:
+            _measure.stop_resident_worker(resident_worker)
+            resident_worker = None
 
         comparison = None
         if reference is not None:  # every round's reference writes the same file: compared once
@@ -184,9 +185,8 @@ def main(argv: list[str] | None = None) -> int:
 
         _measure.print_steps(title, steps)
         _print_ratios(pairs)
-        if warm is not None:
-            _print_warm(warm, statistics.median(step.wall_s for step in references) if references else None)
-        for step in (run for run in (backfill, incremental) if run is not None):  # the last of each
+        _print_ratios(resident_pairs)
+        for step in (run for run in (backfill, incremental, resident) if run is not None):  # the last of each
             _measure.print_run_breakdown(f"{step.name} ({step.months[0]} .. {step.months[-1]})",
                                          step.value["run_ids"], step.samples)
         mismatched = _print_comparison(comparison)
@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         finished = True
         return 1 if mismatched else 0
     finally:
+        if resident_worker is not None:  # a step failed: the worker must not outlive the bench
+            _measure.stop_resident_worker(resident_worker)
         if args.keep or args.workdir or not finished:
             print(f"work folder kept: {workdir}")
         else:
@@ -209,6 +211,25 @@ def _pipeline_step(name: str, months: list[str], logs: Path, warehouse: Path, ti
     if not step.value["success"]:
         _measure.print_steps(f"{title} (FAILED in {name})", [*steps, step])
         _measure.print_run_breakdown(name, step.value["run_ids"], step.samples)
+        raise AssertionError(f"{name} run failed: {step.value['failure']}")
+    return step
+
+
+def _resident_step(name: str, months: list[str], logs: Path, worker_pid: int) -> _measure.StepFigures:
+    """`kaira run` for `months` handed to the resident worker; a failed run raises. Its CPU
+    is the client's and the worker's children's (the run's and dbt's forks, Chromium and its
+    helpers: the worker reaps them all), read once the worker has reaped them."""
+    forks_cpu = _measure.children_cpu_s(worker_pid)
+    step = _measure.run_step(name, "_measure:resident_run", months, log_dir=logs, also_sample=worker_pid,
+                             first=months[0], last=months[-1])
+    time.sleep(1.0)  # the worker reaps twice a second
+    forks_cpu = _measure.children_cpu_s(worker_pid) - forks_cpu
+    # The command's own time: the step's process only started the client and waited.
+    step.wall_s = step.value["client_wall_s"]
+    step.cpu_s += forks_cpu
+    step.other_cpu_share = max(0.0, step.other_cpu_share - forks_cpu / (step.process_s * _measure.CORES))
+    _progress(step)
+    if not step.value["success"]:
         raise AssertionError(f"{name} run failed: {step.value['failure']}")
     return step
 
@@ -229,23 +250,12 @@ def _print_ratios(pairs: list[tuple[_measure.StepFigures, _measure.StepFigures]]
     if len(pairs) > 1:
         walls = sorted(pipeline.wall_s / reference.wall_s for pipeline, reference in pairs)
         processes = sorted(pipeline.process_s / reference.process_s for pipeline, reference in pairs)
-        print(f"\n== {len(pairs)} pairs: wall-time ratio median {statistics.median(walls):.2f}x "
+        print(f"\n== {len(pairs)} pairs of {pairs[0][0].name.split()[0]}: wall-time ratio median {statistics.median(walls):.2f}x "
               f"(from {walls[0]:.2f}x to {walls[-1]:.2f}x); process-time ratio median "
               f"{statistics.median(processes):.2f}x; pipeline wall median "
               f"{statistics.median(p.wall_s for p, _ in pairs):.1f} s, reference "
               f"{statistics.median(r.wall_s for _, r in pairs):.1f} s; largest tree peak "
               f"{max(p.tree_peak_mb for p, _ in pairs):,.0f} MiB")
-
-
-def _print_warm(warm: _measure.StepFigures, reference_wall: float | None) -> None:
-    """Each run of the warm step, against the median reference when there is one."""
-    print(f"\n== the national month {len(warm.value['runs'])} times in one process (peak RSS of the tree "
-          f"{warm.tree_peak_mb:,.0f} MiB)")
-    for number, run in enumerate(warm.value["runs"], start=1):
-        ratio = f" = {run['wall_s'] / reference_wall:.2f}x the median reference ({reference_wall:.1f} s)" \
-            if reference_wall else ""
-        kind = "cold: imports and definitions included" if number == 1 else "warm"
-        print(f"   run {number} ({kind}): {run['wall_s']:.1f} s{ratio}")
 
 
 def _print_comparison(comparison: dict | None) -> int:
