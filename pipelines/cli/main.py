@@ -82,6 +82,10 @@ def worker_command(args: argparse.Namespace) -> int:
     from pipelines.core.settings import child_environment, secrets_in_environment, worker_socket
     from pipelines.warehouse.dbt_command import run_dbt_here
 
+    if not sys.platform.startswith("linux"):
+        # It checks its peers' user with SO_PEERCRED and reaps orphans as a subreaper: Linux's.
+        print("kaira worker: runs on Linux only; `kaira run` works without it", file=sys.stderr)
+        return 2
     if secrets_in_environment():
         # Started from a shell that holds the key: the worker must not, not even in the
         # environment block its process began with. The same command again without it.
