@@ -41,12 +41,16 @@ def run_in_worker(command: str, argv: list[str], *, say_refusal: bool = True) ->
     return _relay(connection, reader, command, argv)
 
 
-def _relay(connection: socket.socket, reader: MessageReader, command: str, argv: list[str]) -> int:
+def _relay(connection: socket.socket, reader: MessageReader, command: str, argv: list[str]) -> int | None:
     request = {"command": command, "argv": list(argv), "env": dict(os.environ), "cwd": os.getcwd(),
                "umask": _current_umask()}
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
-    send_message(connection, request, fds=[0, 1, 2])
+    try:
+        send_message(connection, request, fds=[_open_or_null(fd) for fd in (0, 1, 2)])
+    except OSError:
+        connection.close()  # the fork sees the connection close before a request and ends
+        return None
 
     def forward(number, frame) -> None:
         try:
@@ -71,6 +75,16 @@ def _relay(connection: socket.socket, reader: MessageReader, command: str, argv:
         for number, handler in previous.items():
             signal.signal(number, handler)
         connection.close()
+
+
+def _open_or_null(fd: int) -> int:
+    """`fd`, or /dev/null in its place when it is closed (a service started without a
+    standard input): the command gets three streams either way."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        return os.open(os.devnull, os.O_RDWR)
+    return fd
 
 
 def _current_umask() -> int:

@@ -8,6 +8,8 @@ import json
 import os
 import socket
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -166,3 +168,38 @@ def test_no_worker_means_the_command_runs_here(tmp_path, monkeypatch, capsys):
     (tmp_path / "nobody.sock").touch()  # a leftover file, nobody listening
     assert run_in_worker("kaira", ["run"]) is None
     assert capsys.readouterr().err == ""
+
+
+def test_a_client_without_a_standard_input_still_sends_three_streams(tmp_path):
+    """A command started with its standard input closed (a service, cron) hands /dev/null
+    in its place; the worker's side gets three descriptors and the command's exit status
+    comes back."""
+    path = tmp_path / "w.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+    received = {}
+
+    def serve_one() -> None:
+        connection, _ = listener.accept()
+        send_message(connection, {"pid": 12345})
+        reader = MessageReader(connection)
+        received["request"] = reader.next()
+        received["fds"] = len(reader.fds)
+        for fd in reader.fds:
+            os.close(fd)
+        send_message(connection, {"exit": 7})
+        connection.close()
+
+    server = threading.Thread(target=serve_one)
+    server.start()
+    code = ("import sys; from pipelines.cli.worker_client import run_in_worker; "
+            "sys.exit(run_in_worker('kaira', ['run', '--from', '2010-01']))")
+    env = {**os.environ, "KAIRA_WORKER_SOCKET": str(path)}
+    env.pop("KAIRA_WORKER", None)
+    client = subprocess.run([sys.executable, "-c", code], env=env, preexec_fn=lambda: os.close(0), timeout=60)
+    server.join()
+    listener.close()
+    assert client.returncode == 7
+    assert received["fds"] == 3
+    assert received["request"]["argv"] == ["run", "--from", "2010-01"]
