@@ -11,7 +11,8 @@ previous step's peak. The worker reports:
   the worker process from spawn to exit, imports included;
 - CPU s: user + system time of the worker and of every descendant it reaped: dbt, and
   Chromium's helpers (zygotes, renderers), which outlive their browser's main process and
-  are reaped by the worker because it makes itself their subreaper (`become_subreaper`);
+  are reaped by the worker because it makes itself their subreaper
+  (`pipelines.core.child_processes.become_subreaper`);
   without it their CPU time was counted as "other" work on the machine;
 - peak RSS "worker": `getrusage(RUSAGE_SELF).ru_maxrss` of the worker, i.e. the Python
   process in which Dagster executes the run in-process (ingest, GX checks, publishing);
@@ -38,7 +39,6 @@ reports the step as failed "out of memory", with the figures and Dagster steps s
 
 from __future__ import annotations
 
-import ctypes
 import glob
 import importlib
 import json
@@ -56,6 +56,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from pipelines.core.child_processes import become_subreaper, reap_descendants
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -229,32 +231,6 @@ def _worker_main(spec_path: str) -> int:
     out["children_maxrss_kb"] = children.ru_maxrss
     Path(spec["result"]).write_text(json.dumps(out, default=str))
     return code
-
-
-PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
-
-
-def become_subreaper() -> None:
-    """Make this process the reaper of its orphaned descendants: Chromium's helper processes
-    (zygotes, renderers) outlive a browser that has ended, and would be counted by nobody."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
-
-
-def reap_descendants(seconds: float = 5.0) -> None:
-    """Reap every descendant that has ended, waiting up to `seconds` for the others, so that
-    their CPU time is counted."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:  # no descendant left
-            return
-        if pid == 0:  # some are still running
-            if time.monotonic() >= deadline:
-                return
-            time.sleep(0.05)
 
 
 def _mem_available() -> int:

@@ -52,8 +52,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _measure import become_subreaper, machine_busy_seconds, reap_descendants  # noqa: E402  (bench/)
+from _measure import machine_busy_seconds  # noqa: E402  (bench/, this script's folder)
 
+from pipelines.core.child_processes import become_subreaper, reap_descendants  # noqa: E402
 from pipelines.core.settings import load_settings  # noqa: E402
 from pipelines.reports.writer import write_all_reports  # noqa: E402
 
@@ -118,7 +119,7 @@ def run_case(name: str, published: Path, month: str, args: argparse.Namespace) -
             if profiler:
                 profiler.disable()
             wall = time.perf_counter() - began
-            reap_descendants()
+            reap_descendants(seconds=5.0)
             busy = machine_busy_seconds() - busy_before
             own_after, children_after = cpu_seconds()
             own, browser = own_after - own_before, children_after - children_before

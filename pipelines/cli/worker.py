@@ -45,6 +45,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pipelines.cli.worker_protocol import STANDARD_STREAMS, MessageReader, ProtocolError, send_message
+from pipelines.core.child_processes import become_subreaper, reap_descendants
 
 # Imported once by the worker, so that no command's process imports them again. The order
 # is the order a run needs them in.
@@ -177,7 +178,7 @@ def serve(path: Path, commands: Mapping[str, Command], *, say: Callable[[str], N
     if threading.active_count() != 1:  # a fork copies only the forking thread
         raise RuntimeError(f"the preloaded modules started threads: {threading.enumerate()}")
     fingerprint = code_fingerprint()
-    _become_subreaper()
+    become_subreaper()  # what the commands leave behind (Chromium's helpers) comes back here
     listener = bind(path)
     stopping = threading.Event()
 
@@ -189,7 +190,7 @@ def serve(path: Path, commands: Mapping[str, Command], *, say: Callable[[str], N
     say(f"kaira worker (pid {os.getpid()}): ready in {time.monotonic() - started:.1f} s, on {path}")
     try:
         while not stopping.is_set():
-            _reap()
+            reap_descendants()
             try:
                 connection, _ = listener.accept()
             except (TimeoutError, InterruptedError):
@@ -217,35 +218,12 @@ def serve(path: Path, commands: Mapping[str, Command], *, say: Callable[[str], N
     return 0
 
 
-PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
-
-
-def _become_subreaper() -> None:
-    """Orphans among the commands' descendants (Chromium's helper processes outlive the
-    browser that started them) come to the worker, which reaps them, not to init."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
-
-
 def _refuse(connection: socket.socket, reason: str) -> None:
     try:
         send_message(connection, {"refused": reason})
     except OSError:
         pass
     connection.close()
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 def _serve_in_child(connection: socket.socket, commands: Mapping[str, Command]) -> None:
