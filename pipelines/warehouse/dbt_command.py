@@ -29,12 +29,11 @@ def main() -> None:
 
 
 def run_dbt_here(argv: list[str] | None = None) -> int:
-    """dbt's command line (`argv`, default sys.argv's) in this process; its exit status."""
+    """dbt's command line (`argv`, default sys.argv's) in this process. dbt ends with
+    SystemExit and its status, left to the caller: the process's exit, or the worker's fork,
+    which reads the status from it as from any command."""
     from dbt.cli.main import cli  # dbt-core's entry point, as its `dbt` script imports it
 
     freeze_loaded()
-    try:
-        cli(args=argv)
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    cli(args=argv)
     return 0
