@@ -288,7 +288,7 @@ class _TreeSampler(threading.Thread):
             try:
                 with open(f"/proc/{entry}/stat") as stat:
                     text = stat.read()
-                parents[int(entry)] = int(text[text.rindex(")") + 2 :].split()[1])
+                parents[int(entry)] = int(_stat_fields(text)[1])
             except (OSError, ValueError):
                 continue
         roots = [self.root_pid] + ([self.also] if self.also else [])
@@ -368,11 +368,16 @@ def stop_resident_worker(worker: subprocess.Popen) -> None:
     os.environ.pop("KAIRA_WORKER_SOCKET", None)
 
 
+def _stat_fields(text: str) -> list[str]:
+    """The fields of a /proc/<pid>/stat line after the command's name (which may hold
+    spaces and parentheses): state, ppid, ... (proc(5)'s third field on)."""
+    return text[text.rindex(")") + 2 :].split()
+
+
 def children_cpu_s(pid: int) -> float:
     """CPU seconds of the children `pid` has reaped (cutime + cstime, /proc/<pid>/stat)."""
     with open(f"/proc/{pid}/stat") as stat:
-        text = stat.read()
-    fields = text[text.rindex(")") + 2 :].split()
+        fields = _stat_fields(stat.read())
     return (int(fields[13]) + int(fields[14])) / _CLOCK_TICKS
 
 
@@ -384,8 +389,8 @@ def resident_run(first: str, last: str) -> dict:
     completed = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     client_wall_s = time.monotonic() - began
     print(completed.stdout, flush=True)
-    if "worker" in completed.stdout and "did not take the command" in completed.stdout:
-        raise RuntimeError("the worker refused the run: see the log")
+    if "run by the resident worker" not in completed.stdout:  # refused, or no worker: not this step's figure
+        raise RuntimeError("the run did not go through the worker: see the log")
     run_ids = re.findall(r"Dagster runs: (\S+)", completed.stdout)
     failure = None if completed.returncode == 0 else f"kaira run exited {completed.returncode}"
     return {"run_ids": run_ids[-1].split(", ") if run_ids else [], "success": completed.returncode == 0,
