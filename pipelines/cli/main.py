@@ -7,7 +7,7 @@
     kaira dashboard  the Finnish dashboard (Streamlit) over the published tables
     kaira repseudonymise  after a change of the key: reload every landed month with the new key
     kaira calibrate  the synthetic sample against the official unemployed and KAIRA's reported figures
-    kaira worker   keep Kaira imported between runs: `kaira run` then starts in a fork of it
+    kaira worker   keep Kaira imported between runs: `kaira run` and the daemon's runs start in a fork of it
 
 Each subcommand imports what it needs when it runs: Dagster and dbt take seconds to import.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-# The commands a running `kaira worker` takes (pipelines/cli/worker.py): the ones that run
+# The commands a running `kaira worker` takes (pipelines/worker/server.py): the ones that run
 # the pipeline, whose imports are most of a month's fixed cost.
 WORKER_COMMANDS = ("run",)
 
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in WORKER_COMMANDS and not {"-h", "--help"} & set(argv):
-        from pipelines.cli.worker_client import run_in_worker
+        from pipelines.worker.client import run_in_worker
 
         code = run_in_worker("kaira", argv)
         if code is not None:
@@ -64,10 +64,11 @@ def add_worker_parser(subparsers) -> argparse.ArgumentParser:
     # would import this one back.
     parser = subparsers.add_parser(
         "worker",
-        help="keep Kaira imported between runs; `kaira run` and dbt then start in a fork of it",
+        help="keep Kaira imported between runs; `kaira run`, the daemon's runs and dbt then start in a fork of it",
         description="A resident process that imports Kaira, Dagster, dbt and Great Expectations once and "
-        "forks a fresh process for each `kaira run` and dbt invocation of this installation, saving their "
-        "imports (a few seconds a run). Runs in the foreground until SIGTERM or Ctrl-C; commands running "
+        "forks a fresh process for each `kaira run`, each run Dagster's daemon launches and each dbt invocation "
+        "of this installation, saving their imports (a few seconds a run). Runs in the foreground until SIGTERM "
+        "or Ctrl-C; commands running "
         "then finish. It never holds the pseudonymisation key: each run's own process does. "
         "Its socket: KAIRA_WORKER_SOCKET, else one per installation.",
     )
@@ -78,9 +79,10 @@ def add_worker_parser(subparsers) -> argparse.ArgumentParser:
 def worker_command(args: argparse.Namespace) -> int:
     import os
 
-    from pipelines.cli.worker import serve
     from pipelines.core.settings import child_environment, secrets_in_environment, worker_socket
     from pipelines.warehouse.dbt_command import run_dbt_here
+    from pipelines.worker.run_launcher import EXECUTE_RUN_COMMAND, execute_run
+    from pipelines.worker.server import serve
 
     if not sys.platform.startswith("linux"):
         # It checks its peers' user with SO_PEERCRED and reaps orphans as a subreaper: Linux's.
@@ -96,7 +98,7 @@ def worker_command(args: argparse.Namespace) -> int:
         return 2
     build_parser()  # every subcommand's module, imported once
     try:
-        return serve(path.absolute(), {"kaira": run_here, "kaira-dbt": run_dbt_here},
+        return serve(path.absolute(), {"kaira": run_here, "kaira-dbt": run_dbt_here, EXECUTE_RUN_COMMAND: execute_run},
                      say=lambda line: print(line, flush=True))
     except RuntimeError as error:
         print(f"kaira worker: {error}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 Chromium's helper processes (zygotes, renderers) outlive the browser that started them. An
 orphan goes to the nearest ancestor that declared itself a subreaper, else to init. The
-resident worker (pipelines/cli/worker.py) declares itself one, so what its commands leave is
+resident worker (pipelines/worker/server.py) declares itself one, so what its commands leave is
 reaped by it, not left to init; the benchmarks do too, so that those helpers' CPU time is
 counted in the step that caused it.
 """

@@ -227,7 +227,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, overrides: Mappin
     )
 
 
-# --- the resident worker (pipelines/cli/worker.py) -------------------------------------------
+# --- the resident worker (pipelines/worker/server.py) -------------------------------------------
 
 WORKER_SOCKET_VARIABLE = "KAIRA_WORKER_SOCKET"  # the worker's socket, when not the default
 WORKER_OFF_VARIABLE = "KAIRA_WORKER"  # "off": commands never go to a worker

@@ -9,7 +9,7 @@ took 0.3 s of a national month's dbt step (perf: `gc_collect_main` after dbt's l
 
 Kaira starts it as dagster-dbt's `dbt_executable` (`project.dbt_executable`); a person
 running dbt by hand may use either command. When this installation's `kaira worker` runs
-(pipelines/cli/worker.py), the command is handed to it and dbt runs in a fork of the
+(pipelines/worker/server.py), the command is handed to it and dbt runs in a fork of the
 worker, which has imported dbt already; this process then only relays.
 """
 
@@ -21,7 +21,7 @@ from pipelines.core.collector import freeze_loaded
 
 
 def main() -> None:
-    from pipelines.cli.worker_client import run_in_worker
+    from pipelines.worker.client import run_in_worker
 
     # Quietly here if the worker refuses: dagster-dbt reads this command's output.
     code = run_in_worker("kaira-dbt", sys.argv[1:], say_refusal=False)

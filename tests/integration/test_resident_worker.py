@@ -1,4 +1,4 @@
-"""`kaira worker` (pipelines/cli/worker.py) with real processes: a real worker on a socket
+"""`kaira worker` (pipelines/worker/server.py) with real processes: a real worker on a socket
 of the test's own, real `kaira run` commands handed to it, the real pipeline on a generated
 sample.
 
@@ -7,11 +7,14 @@ publishes, and its dbt invocation is a fork of the worker too; the worker never 
 pseudonymisation key (not in its environment, not anywhere in its memory), although it was
 started with the key in its environment and the run it served had it; Ctrl-C on the client reaches the run, and a client killed outright takes
 its run (and the run's dbt) with it, after which the next run works; a worker whose code
-changed on disk refuses, and the command runs in its own process instead.
+changed on disk refuses, and the command runs in its own process instead. The runs a real
+Dagster daemon launches (its sensor's month, a launched run) execute in forks of the worker,
+publish what a run of their own publishes, and Terminate cancels them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -236,3 +239,89 @@ def test_a_killed_client_takes_its_run_and_the_runs_dbt_with_it(served):
     again = kaira_run(env, "--from", LAST, "--to", LAST, out=root / "again.out")
     assert again.wait(timeout=900) == 0, (root / "again.out").read_text()[-3000:]
     assert FORK_LINE.search((root / "again.out").read_text())
+
+
+# --- the runs Dagster's daemon launches (pipelines/worker/run_launcher.py) --------------
+
+BIN = Path(sys.executable).parent
+
+
+def wait_for_run(instance, until, what: str, seconds: float = 300):
+    deadline = time.monotonic() + seconds
+    while True:
+        runs = [run for run in instance.get_runs() if until(run)]
+        if runs:
+            return runs[0]
+        assert time.monotonic() < deadline, f"{what}: {[(r.run_id, r.status) for r in instance.get_runs()]}"
+        time.sleep(0.1)
+
+
+def started_process(instance, run_id: str) -> int | None:
+    import dagster as dg
+
+    for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records:
+        found = re.search(r"Started process for run \(pid: (\d+)\)", record.event_log_entry.message or "")
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def test_the_daemons_runs_go_to_the_worker_and_terminate_reaches_them(served):
+    """The landing sensor of a real Dagster daemon requests the new month; the instance's
+    launcher hands the run to the worker, whose fork executes it and publishes what a run of
+    its own publishes. Terminate (the UI's button: the launcher's `terminate`) interrupts a
+    run in a fork and cancels it, publishing nothing. The worker still holds no key."""
+    import dagster as dg
+
+    from pipelines.partitions import range_tags
+    from pipelines.worker.run_launcher import WORKER_FORK_TAG
+
+    root, worker, _ = served
+    folder = root / "daemon"
+    shutil.copytree(root / "alone" / "landing", folder / "landing")
+    hour_ago = time.time() - 3600  # settled: the sensor takes files left alone for a minute
+    for path in (folder / "landing").rglob("*"):
+        os.utime(path, (hour_ago, hour_ago))
+    first = kaira_run(run_environment(folder, None), "--from", FIRST, "--to", FIRST, out=root / "daemon-first.out")
+    assert first.wait(timeout=900) == 0, (root / "daemon-first.out").read_text()[-3000:]
+
+    env = run_environment(folder, worker)
+    settings = load_settings(env)
+    instance = dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+    before = {r.run_id for r in instance.get_runs()}  # `kaira run`'s
+    with open(root / "daemon.log", "w") as log:
+        daemon = subprocess.Popen([BIN / "dagster-daemon", "run", "-w", "workspace.yaml"], cwd=REPO_ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        # The sensor's first tick requests the new month; the queue hands it to the launcher.
+        run = wait_for_run(instance, lambda r: r.run_id not in before and r.job_name == "monthly_job" and r.is_finished,
+                           "the sensor's run")
+        assert run.status == dg.DagsterRunStatus.SUCCESS, (root / "daemon.log").read_text()[-3000:]
+        fork = int(run.tags[WORKER_FORK_TAG])
+        assert fork in worker.forks() and started_process(instance, run.run_id) == fork
+        assert any("Handed to the resident worker" in (record.event_log_entry.message or "") for record in
+                   instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records)
+        alone = published_rows(load_settings(run_environment(root / "alone", None)).published_path)
+        daemon_published = published_rows(settings.published_path)
+        assert daemon_published.keys() == alone.keys()
+        for table in alone.keys() - {"run_checks"}:  # the checks count the rows of the run's own months
+            assert daemon_published[table] == alone[table], table
+
+        launched = subprocess.run(
+            [BIN / "dagster", "job", "launch", "-w", "workspace.yaml", "-j", "monthly_job",
+             "--tags", json.dumps(range_tags(LAST, LAST))],
+            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert launched.returncode == 0, launched.stderr[-3000:]
+        again = wait_for_run(instance, lambda r: r.run_id not in before | {run.run_id}
+                             and r.tags.get(WORKER_FORK_TAG, "").isdigit()
+                             and r.status == dg.DagsterRunStatus.STARTED, "the launched run")
+        assert instance.run_launcher.terminate(again.run_id)
+        ended = wait_for_run(instance, lambda r: r.run_id == again.run_id and r.is_finished, "the terminated run")
+        assert ended.status == dg.DagsterRunStatus.CANCELED
+        wait_until_ended({int(again.tags[WORKER_FORK_TAG])}, "the terminated run's fork")
+        assert published_rows(settings.published_path) == daemon_published
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(timeout=60)
+        instance.dispose()
+    assert not process_memory_contains(worker.process.pid, RUN_KEY.encode())

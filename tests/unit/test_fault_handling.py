@@ -420,7 +420,7 @@ def test_the_fault_pause_names_a_point_and_seconds():
 # Modules that hand (part of) the environment to a child process (dbt, Chromium, the command
 # a resident worker runs for its client); they read no setting from it.
 PASS_ENVIRONMENT_TO_CHILDREN = {"pipelines/warehouse/project.py", "pipelines/reports/browser.py",
-                                "pipelines/cli/worker.py", "pipelines/cli/worker_client.py"}
+                                "pipelines/worker/server.py", "pipelines/worker/client.py"}
 
 
 def test_only_the_settings_module_reads_the_environment():

@@ -2,7 +2,8 @@
 the CLI prepares.
 
 Protects: runs wait in a queue, and every run with a warehouse-writing step holds the
-`warehouse_writer` pool (limit 1) for the whole run; the CLI uses the repo's settings.
+`warehouse_writer` pool (limit 1) for the whole run; the daemon's runs are launched by
+Kaira's launcher (to the resident worker when one runs); the CLI uses the repo's settings.
 """
 
 import os
@@ -12,6 +13,7 @@ import dagster as dg
 
 from pipelines.cli.dagster_home import prepare_dagster_home
 from pipelines.package_files import instance_settings_file
+from pipelines.worker.run_launcher import WorkerRunLauncher
 
 
 def test_dagster_yaml_gives_a_run_queue_and_a_one_writer_pool(tmp_path):
@@ -23,6 +25,7 @@ def test_dagster_yaml_gives_a_run_queue_and_a_one_writer_pool(tmp_path):
         assert config.pool_config.default_pool_limit == 1
         assert config.run_queue_config.should_block_op_concurrency_limited_runs
         assert instance.global_op_concurrency_default_limit == 1
+        assert type(instance.run_launcher) is WorkerRunLauncher
 
 
 def test_the_cli_prepares_dagster_home_with_the_repos_settings(tmp_path, monkeypatch):

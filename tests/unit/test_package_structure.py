@@ -1,5 +1,5 @@
 """The package's shape: no import cycle (imports inside functions included), the automation
-never imports the CLI, the domain core imports no Dagster, and every module imports in a
+and the worker never import the CLI, the domain core imports no Dagster, and every module imports in a
 fresh interpreter."""
 
 from __future__ import annotations
@@ -84,8 +84,12 @@ def reachable(start: str) -> set[str]:
     return seen
 
 
-def test_the_code_location_and_the_automation_never_import_the_cli():
-    for start in ("pipelines.definitions", *(name for name in MODULES if name.startswith("pipelines.automation"))):
+def test_the_code_location_the_automation_and_the_worker_never_import_the_cli():
+    """The worker included: its run launcher is loaded by every Dagster process that opens
+    the instance (the daemon, the UI), and the worker gets its commands from the CLI."""
+    starts = [name for name in MODULES if name.startswith(("pipelines.automation", "pipelines.worker"))]
+    assert "pipelines.worker.run_launcher" in starts
+    for start in ("pipelines.definitions", *starts):
         assert not {name for name in reachable(start) if name.startswith("pipelines.cli")}, start
 
 

@@ -17,6 +17,10 @@ A conversation, one connection per command:
 4. The forked process sends `{"exit": code}` and ends; the client returns that code once
    the connection closes, so the command's process has ended when its client does.
 
+A request with `"detach": true` (the run launcher's, for a run of Dagster's daemon) is
+answered with `{"started": pid}` and the connection closed: the command runs on without a
+client, its standard input /dev/null, and no signal or exit status travels.
+
 Messages are JSON lines. The request travels to the forked process only: the long-lived
 worker never reads a request, and so never holds an environment that may carry the
 pseudonymisation key. Where the socket is: `pipelines.core.settings.worker_socket`.
@@ -42,7 +46,8 @@ def send_message(connection: socket.socket, message: dict, fds: list[int] | None
         ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
         sent = connection.sendmsg([data], ancillary)
         data = data[sent:]
-    connection.sendall(data)
+    if data:  # not an empty send: it fails (EPIPE) once the peer has read the message and closed
+        connection.sendall(data)
 
 
 class MessageReader:

@@ -20,10 +20,10 @@ own, which ends with the command:
 - **nothing shared between runs:** each command's process starts from the same imported
   state; no run sees another's objects, connections or environment.
 
-The clients are `kaira run` (pipelines/cli/main.py) and `kaira-dbt`
-(pipelines/warehouse/dbt_command.py); the protocol is worker_protocol.py. Without a worker
-they run as they always did. Dagster's daemon does not use it: the runs it launches start
-their own process (README, "The resident worker").
+The clients are `kaira run` (pipelines/cli/main.py), `kaira-dbt`
+(pipelines/warehouse/dbt_command.py) and the instance's run launcher, which hands over the
+runs Dagster's daemon launches (pipelines/worker/run_launcher.py); the protocol is
+worker_protocol.py. Without a worker they run as they always did.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from pipelines.cli.worker_protocol import STANDARD_STREAMS, MessageReader, ProtocolError, send_message
 from pipelines.core.child_processes import become_subreaper, reap_descendants
+from pipelines.worker.protocol import STANDARD_STREAMS, MessageReader, ProtocolError, send_message
 
 # Imported once by the worker, so that no command's process imports them again. The order
 # is the order a run needs them in.
@@ -65,6 +65,8 @@ PRELOADED_MODULES = (
     "pipelines.publish.writer",
     "pipelines.reports.render",
     "pipelines.reports.browser",
+    "pipelines.worker.run_launcher",  # the runs Dagster's daemon hands over
+    "dagster._cli.api",
 )
 
 # A command the worker runs: its name (what the client asks for) -> a function of the
@@ -246,6 +248,13 @@ def _serve_in_child(connection: socket.socket, commands: Mapping[str, Command]) 
         if request.get("command") not in commands or len(reader.fds) != STANDARD_STREAMS:
             raise ProtocolError("expected a command with its three standard streams")
         _become(request, reader.fds)
+        if request.get("detach"):
+            # A command that runs on without its client (a run Dagster's daemon launched):
+            # the client learns it started and goes; nothing is relayed.
+            send_message(connection, {"started": os.getpid()})
+            connection.close()
+            code = commands[request["command"]](request["argv"])
+            return
         if request["command"] == "kaira":  # dbt's output is read by dagster-dbt: nothing added to it
             print(f"kaira: run by the resident worker, in its fork {os.getpid()} (kaira worker)", file=sys.stderr,
                   flush=True)
@@ -272,7 +281,7 @@ def _serve_in_child(connection: socket.socket, commands: Mapping[str, Command]) 
                 pass
         try:
             send_message(connection, {"exit": code})
-        except OSError:
+        except (OSError, ValueError):  # a detached command's connection is closed already
             pass
         # The process ends here, without the exit handlers it inherited from the worker
         # (logging's is the one a command needs); the connection closes with it, which
