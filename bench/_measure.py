@@ -345,10 +345,10 @@ def pipeline_run(first: str, last: str) -> dict:
     return {"run_ids": outcome.run_ids, "success": outcome.success, "failure": outcome.failure}
 
 
-def start_resident_worker(log_path: Path) -> subprocess.Popen:
-    """`kaira worker` on a socket of its own (KAIRA_WORKER_SOCKET, set here for the steps
-    that follow), its output to `log_path`; returns once it listens."""
-    socket_path = Path(tempfile.mkdtemp(prefix="kaira-bench-worker-")) / "worker.sock"
+def start_resident_worker(log_path: Path, socket_path: Path | None = None) -> subprocess.Popen:
+    """`kaira worker` on `socket_path`, by default a socket of its own (KAIRA_WORKER_SOCKET,
+    set here for the steps that follow), its output to `log_path`; returns once it listens."""
+    socket_path = socket_path or Path(tempfile.mkdtemp(prefix="kaira-bench-worker-")) / "worker.sock"
     os.environ["KAIRA_WORKER_SOCKET"] = str(socket_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:

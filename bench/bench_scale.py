@@ -29,7 +29,7 @@ median: the other work on a shared machine changes from minute to minute, and on
 ratio moved by 10 % from one run to the next.
 
 The step `resident` (national, not in the default steps) starts `kaira worker` once
-(pipelines/cli/worker.py; its start is not timed: it is started once, not every month),
+(pipelines/worker/server.py; its start is not timed: it is started once, not every month),
 then in every round types `kaira run` for the national month, which the worker runs in a
 fork of itself: the month as it runs with a resident worker, set against the same round's
 reference. Its time is what the `kaira run` command took; its CPU, the client's and the
