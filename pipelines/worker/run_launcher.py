@@ -73,8 +73,10 @@ class WorkerRunLauncher(DefaultRunLauncher):
 
         self._instance.report_run_canceling(run)
         pid = int(fork)
-        # Not a process that took the pid after the fork ended: it started before the run did.
-        gone = process_gone(pid, record.start_time or record.create_timestamp.timestamp())
+        # Not a process that took the pid after the fork ended: the fork started before the
+        # run did. (Not yet started: the fork was made a moment ago, when the run was
+        # launched; the queue may have held the run long after it was created.)
+        gone = process_gone(pid, record.start_time)
         if gone is None:
             try:
                 os.kill(pid, signal.SIGINT)  # what Dagster's own cancellation sends its run process
