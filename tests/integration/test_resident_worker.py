@@ -9,7 +9,8 @@ started with the key in its environment and the run it served had it; Ctrl-C on 
 its run (and the run's dbt) with it, after which the next run works; a worker whose code
 changed on disk refuses, and the command runs in its own process instead. The runs a real
 Dagster daemon launches (its sensor's month, a launched run) execute in forks of the worker,
-publish what a run of their own publishes, and Terminate cancels them.
+publish what a run of their own publishes, and Terminate cancels them; without a worker
+the code server starts them, as by default.
 """
 
 from __future__ import annotations
@@ -270,7 +271,8 @@ def test_the_daemons_runs_go_to_the_worker_and_terminate_reaches_them(served):
     """The landing sensor of a real Dagster daemon requests the new month; the instance's
     launcher hands the run to the worker, whose fork executes it and publishes what a run of
     its own publishes. Terminate (the UI's button: the launcher's `terminate`) interrupts a
-    run in a fork and cancels it, publishing nothing. The worker still holds no key."""
+    run in a fork and cancels it, publishing nothing. The worker still holds no key. With the
+    worker stopped, the code server starts the run, as Dagster's default launcher does."""
     import dagster as dg
 
     from pipelines.partitions import range_tags
@@ -320,8 +322,22 @@ def test_the_daemons_runs_go_to_the_worker_and_terminate_reaches_them(served):
         assert ended.status == dg.DagsterRunStatus.CANCELED
         wait_until_ended({int(again.tags[WORKER_FORK_TAG])}, "the terminated run's fork")
         assert published_rows(settings.published_path) == daemon_published
+        assert not process_memory_contains(worker.process.pid, RUN_KEY.encode())
+
+        # No worker: the code server starts the run, as Dagster's default launcher does.
+        worker.stop()
+        launched = subprocess.run(
+            [BIN / "dagster", "job", "launch", "-w", "workspace.yaml", "-j", "monthly_job",
+             "--tags", json.dumps(range_tags(LAST, LAST))],
+            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert launched.returncode == 0, launched.stderr[-3000:]
+        known = before | {run.run_id, again.run_id}
+        alone_run = wait_for_run(instance, lambda r: r.run_id not in known and r.is_finished, "the run without a worker")
+        assert alone_run.status == dg.DagsterRunStatus.SUCCESS, (root / "daemon.log").read_text()[-3000:]
+        spawned = started_process(instance, alone_run.run_id)
+        assert WORKER_FORK_TAG not in alone_run.tags and spawned is not None and spawned not in worker.forks()
+        assert published_rows(settings.published_path) == daemon_published
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
         daemon.wait(timeout=60)
         instance.dispose()
-    assert not process_memory_contains(worker.process.pid, RUN_KEY.encode())
