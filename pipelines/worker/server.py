@@ -279,10 +279,11 @@ def _serve_in_child(connection: socket.socket, commands: Mapping[str, Command]) 
                 stream.flush()
             except (OSError, ValueError):
                 pass
-        try:
-            send_message(connection, {"exit": code})
-        except (OSError, ValueError):  # a detached command's connection is closed already
-            pass
+        if connection.fileno() != -1:  # not a detached command's, closed when it started
+            try:
+                send_message(connection, {"exit": code})
+            except OSError:
+                pass
         # The process ends here, without the exit handlers it inherited from the worker
         # (logging's is the one a command needs); the connection closes with it, which
         # tells the client the command's process is gone.
