@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # A pair (the national sample's month, then its reference) per round: the machine's
         # other work varies from minute to minute, and alternating spreads it over both.
-        incremental, reference, pairs, references = None, None, [], []
+        incremental, reference, pairs = None, None, []
         resident_pairs, resident = [], None
         if "resident" in args.steps:
             resident_worker = _measure.start_resident_worker(logs / "kaira-worker.log")
@@ -165,7 +165,6 @@ def main(argv: list[str] | None = None) -> int:
                                               out=str(workdir / "reference.parquet"))
                 reference.rows_out = {"person-months derived": reference.value["person_months"]}
                 steps.append(reference)
-                references.append(reference)
                 _progress(reference)
                 pipeline = incremental if national else backfill  # mk18: the backfill is its partner
                 if pipeline is not None:
