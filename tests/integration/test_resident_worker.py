@@ -267,6 +267,18 @@ def started_process(instance, run_id: str) -> int | None:
     return None
 
 
+def launch_last_month(env: dict[str, str]) -> None:
+    """`dagster job launch` of the monthly job for LAST into the daemon's queue, as a person
+    launches a run from the command line (the UI's Launch does the same)."""
+    from pipelines.partitions import range_tags
+
+    launched = subprocess.run(
+        [BIN / "dagster", "job", "launch", "-w", "workspace.yaml", "-j", "monthly_job",
+         "--tags", json.dumps(range_tags(LAST, LAST))],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert launched.returncode == 0, launched.stderr[-3000:]
+
+
 def test_the_daemons_runs_go_to_the_worker_and_terminate_reaches_them(served):
     """The landing sensor of a real Dagster daemon requests the new month; the instance's
     launcher hands the run to the worker, whose fork executes it and publishes what a run of
@@ -275,7 +287,6 @@ def test_the_daemons_runs_go_to_the_worker_and_terminate_reaches_them(served):
     worker stopped, the code server starts the run, as Dagster's default launcher does."""
     import dagster as dg
 
-    from pipelines.partitions import range_tags
     from pipelines.worker.run_launcher import WORKER_FORK_TAG
 
     root, worker, _ = served
@@ -309,11 +320,7 @@ def test_the_daemons_runs_go_to_the_worker_and_terminate_reaches_them(served):
         for table in alone.keys() - {"run_checks"}:  # the checks count the rows of the run's own months
             assert daemon_published[table] == alone[table], table
 
-        launched = subprocess.run(
-            [BIN / "dagster", "job", "launch", "-w", "workspace.yaml", "-j", "monthly_job",
-             "--tags", json.dumps(range_tags(LAST, LAST))],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert launched.returncode == 0, launched.stderr[-3000:]
+        launch_last_month(env)
         again = wait_for_run(instance, lambda r: r.run_id not in before | {run.run_id}
                              and r.tags.get(WORKER_FORK_TAG, "").isdigit()
                              and r.status == dg.DagsterRunStatus.STARTED, "the launched run")
@@ -326,11 +333,7 @@ def test_the_daemons_runs_go_to_the_worker_and_terminate_reaches_them(served):
 
         # No worker: the code server starts the run, as Dagster's default launcher does.
         worker.stop()
-        launched = subprocess.run(
-            [BIN / "dagster", "job", "launch", "-w", "workspace.yaml", "-j", "monthly_job",
-             "--tags", json.dumps(range_tags(LAST, LAST))],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert launched.returncode == 0, launched.stderr[-3000:]
+        launch_last_month(env)
         known = before | {run.run_id, again.run_id}
         alone_run = wait_for_run(instance, lambda r: r.run_id not in known and r.is_finished, "the run without a worker")
         assert alone_run.status == dg.DagsterRunStatus.SUCCESS, (root / "daemon.log").read_text()[-3000:]
